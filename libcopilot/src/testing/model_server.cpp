@@ -368,6 +368,7 @@ asio::awaitable<bool> model_server::state::write_stream(connection& conn,
     head.chunked(true);
 
     // One HTTP chunk per event, so clients see the reply arrive in pieces as from OpenAI.
+    // TODO: no pause between chunks can be scripted yet; only the delay before the reply.
     http::response_serializer<http::empty_body> serializer{head};
     error_code ec;
     std::size_t bytes = 0;
@@ -384,6 +385,8 @@ asio::awaitable<bool> model_server::state::write_stream(connection& conn,
 }
 
 void model_server::state::remember(const recorded_request& record) {
+    // TODO: records are kept until `clear_requests`; a long run through the library type
+    // grows without bound (the executable's record file does not need them).
     {
         std::lock_guard lock(mutex);
         records.push_back(record);

@@ -184,6 +184,7 @@ std::vector<std::string_view> split_words(std::string_view text) {
     return words;
 }
 
+// TODO: a real tokenizer would make `usage` exact; tests only need consistent counts.
 std::size_t estimate_tokens(std::string_view text) {
     return text.empty() ? 0 : (text.size() + 3) / 4;
 }
