@@ -98,7 +98,8 @@ public:
         : boost::system::system_error(ec, message) {}
 
     /// Builds an error of the "copilot" category.
-    error(errc e, const std::string& message) : error(make_error_code(e), message) {}
+    error(errc e, const std::string& message)
+        : error(make_error_code(e), message) {}
 };
 
 } // namespace copilot

@@ -33,13 +33,18 @@ long escape_at(std::string_view text, std::size_t pos) noexcept {
     return unit;
 }
 
-bool is_high(long unit) noexcept { return unit >= 0xD800 && unit <= 0xDBFF; }
-bool is_low(long unit) noexcept { return unit >= 0xDC00 && unit <= 0xDFFF; }
+bool is_high(long unit) noexcept {
+    return unit >= 0xD800 && unit <= 0xDBFF;
+}
+bool is_low(long unit) noexcept {
+    return unit >= 0xDC00 && unit <= 0xDFFF;
+}
 
 } // namespace
 
 bool may_hold_surrogate_escape(std::string_view text) noexcept {
-    for (auto pos = text.find("\\u"); pos != std::string_view::npos; pos = text.find("\\u", pos + 2)) {
+    for (auto pos = text.find("\\u"); pos != std::string_view::npos;
+         pos = text.find("\\u", pos + 2)) {
         if (pos + 3 < text.size() && (text[pos + 2] == 'd' || text[pos + 2] == 'D'))
             return true;
     }
@@ -75,9 +80,8 @@ std::string repair_lone_surrogates(std::string_view text) {
     return out;
 }
 
-json::value parse_untrusted(std::string_view text,
-                            unsigned max_depth,
-                            boost::system::error_code& ec) {
+json::value
+parse_untrusted(std::string_view text, unsigned max_depth, boost::system::error_code& ec) {
     json::parse_options options;
     options.max_depth = max_depth;
 

@@ -74,7 +74,8 @@ auto write_all(byte_stream& stream, std::vector<asio::const_buffer> buffers, Han
 // One outgoing request waiting for its reply. The timer doubles as the wake-up signal: the
 // reader (or close) stores the outcome and cancels it; a deadline is simply its expiry.
 struct connection::pending_call {
-    explicit pending_call(const strand_type& strand) : wake(strand) {}
+    explicit pending_call(const strand_type& strand)
+        : wake(strand) {}
 
     asio::steady_timer wake;
     bool done = false;
@@ -115,7 +116,9 @@ void connection::add_notification_handler(std::string method, notification_handl
     notification_handlers_[std::move(method)] = std::move(handler);
 }
 
-void connection::on_close(close_handler handler) { close_handlers_.push_back(std::move(handler)); }
+void connection::on_close(close_handler handler) {
+    close_handlers_.push_back(std::move(handler));
+}
 
 void connection::start() {
     asio::dispatch(strand_, [self = shared_from_this()] {
@@ -124,21 +127,21 @@ void connection::start() {
         self->started_ = true;
 
         // Both loops hold the connection alive until they end; close() ends them.
-        auto on_end = [self](std::exception_ptr) { self->idle_wake_.cancel(); };
+        auto on_end = [self](std::exception_ptr) {
+            self->idle_wake_.cancel();
+        };
         asio::co_spawn(self->strand_, self->read_loop(), on_end);
         asio::co_spawn(self->strand_, self->write_loop(), on_end);
     });
 }
 
-asio::awaitable<json::value> connection::call_owned(std::string method,
-                                                    json::value params,
-                                                    std::chrono::milliseconds timeout) {
+asio::awaitable<json::value>
+connection::call_owned(std::string method, json::value params, std::chrono::milliseconds timeout) {
     co_return co_await call(method, std::move(params), timeout);
 }
 
-asio::awaitable<json::value> connection::call(std::string_view method,
-                                              json::value params,
-                                              std::chrono::milliseconds timeout) {
+asio::awaitable<json::value>
+connection::call(std::string_view method, json::value params, std::chrono::milliseconds timeout) {
     if (!open_)
         throw error(close_reason_, std::string(method) + ": " + close_detail_);
 
@@ -192,7 +195,9 @@ void connection::close(boost::system::error_code reason, std::string detail) {
 
 asio::awaitable<void> connection::wait_closed() {
     auto self = shared_from_this();
-    auto loops_running = [this] { return started_ && (!reader_done_ || !writer_done_); };
+    auto loops_running = [this] {
+        return started_ && (!reader_done_ || !writer_done_);
+    };
     while (open_ || !inbound_.empty() || loops_running()) {
         idle_wake_.expires_at(asio::steady_timer::time_point::max());
         co_await idle_wake_.async_wait(use_tuple);
@@ -339,8 +344,8 @@ void connection::handle_response(const json::object& message) {
         auto* text = e.if_contains("message");
         call->ec = make_rpc_error_code(code && code->is_int64() ? int(code->get_int64())
                                                                 : rpc_code::internal_error);
-        call->message = text && text->is_string() ? std::string(text->get_string())
-                                                  : call->ec.message();
+        call->message =
+            text && text->is_string() ? std::string(text->get_string()) : call->ec.message();
     } else if (auto* result = message.if_contains("result")) {
         call->result = *result;
     }

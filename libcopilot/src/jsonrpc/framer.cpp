@@ -32,7 +32,8 @@ std::string_view trim(std::string_view s) {
 
 } // namespace
 
-framer::framer(std::size_t max_frame_size) : max_frame_size_(max_frame_size) {}
+framer::framer(std::size_t max_frame_size)
+    : max_frame_size_(max_frame_size) {}
 
 boost::asio::mutable_buffer framer::prepare(std::size_t min_size) {
     compact();
@@ -41,7 +42,9 @@ boost::asio::mutable_buffer framer::prepare(std::size_t min_size) {
     return {buffer_.data() + end_, buffer_.size() - end_};
 }
 
-void framer::commit(std::size_t n) { end_ += n; }
+void framer::commit(std::size_t n) {
+    end_ += n;
+}
 
 void framer::feed(std::string_view bytes) {
     auto area = prepare(bytes.size());

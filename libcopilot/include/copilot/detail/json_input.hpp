@@ -22,9 +22,8 @@ std::string repair_lone_surrogates(std::string_view text);
 
 /// Parses one frame body. Sets `ec` to `errc::invalid_json` or `errc::json_too_deep` on
 /// failure and returns null.
-json::value parse_untrusted(std::string_view text,
-                            unsigned max_depth,
-                            boost::system::error_code& ec);
+json::value
+parse_untrusted(std::string_view text, unsigned max_depth, boost::system::error_code& ec);
 
 /// Returns a copy of `value` with every secret replaced by `"<redacted>"`: the string values
 /// of keys that `is_secret_key` matches, at any depth.

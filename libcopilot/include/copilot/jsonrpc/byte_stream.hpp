@@ -45,14 +45,15 @@ template <class ReadStream, class WriteStream = ReadStream>
 class duplex_stream final : public byte_stream {
 public:
     /// Takes a socket-like object used for both directions.
-    explicit duplex_stream(ReadStream stream)
-        requires std::is_same_v<ReadStream, WriteStream>
+    explicit duplex_stream(ReadStream stream) requires std::is_same_v<ReadStream, WriteStream>
         : read_(std::move(stream)), write_(&read_) {}
 
     /// Takes two one-way streams, such as a child's stdout and stdin pipes.
-    duplex_stream(ReadStream reader, WriteStream writer)
-        requires(!std::is_same_v<ReadStream, WriteStream>)
-        : read_(std::move(reader)), owned_write_(std::move(writer)), write_(&*owned_write_) {}
+    duplex_stream(ReadStream reader,
+                  WriteStream writer) requires(!std::is_same_v<ReadStream, WriteStream>)
+        : read_(std::move(reader))
+        , owned_write_(std::move(writer))
+        , write_(&*owned_write_) {}
 
     void async_read_some(asio::mutable_buffer buffer,
                          asio::any_completion_handler<io_signature> handler) override {

@@ -104,20 +104,18 @@ public:
     ///
     /// Per-operation cancellation: terminal cancellation of the awaiting coroutine stops the
     /// local wait only; the request, once queued, is still written whole.
-    asio::awaitable<json::value> call(std::string_view method,
-                                      json::value params,
-                                      std::chrono::milliseconds timeout = {});
+    asio::awaitable<json::value>
+    call(std::string_view method, json::value params, std::chrono::milliseconds timeout = {});
 
     /// Token-generic form of `call`, usable from any thread.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_call(std::string method,
                     json::value params,
                     std::chrono::milliseconds timeout = {},
                     CompletionToken&& token = {}) {
-        return asio::co_spawn(strand_,
-                              call_owned(std::move(method), std::move(params), timeout),
+        return asio::co_spawn(strand_, call_owned(std::move(method), std::move(params), timeout),
                               std::forward<CompletionToken>(token));
     }
 
@@ -149,9 +147,8 @@ private:
 
     connection(strand_type strand, std::unique_ptr<byte_stream> stream, connection_options options);
 
-    asio::awaitable<json::value> call_owned(std::string method,
-                                            json::value params,
-                                            std::chrono::milliseconds timeout);
+    asio::awaitable<json::value>
+    call_owned(std::string method, json::value params, std::chrono::milliseconds timeout);
     asio::awaitable<void> read_loop();
     asio::awaitable<void> write_loop();
 
