@@ -34,13 +34,23 @@ std::optional<std::uint64_t> salvage_id(std::string_view body) {
     return id;
 }
 
+// The message a `system_error` was built with: `what()` appends ": <code text> [cat:n]",
+// which is the SDK's own wording and no business of the peer's.
+std::string message_of(const boost::system::system_error& e) {
+    std::string_view text = e.what();
+    auto suffix = ": " + e.code().what();
+    if (text.size() > suffix.size() && text.ends_with(suffix))
+        text.remove_suffix(suffix.size());
+    return std::string(text);
+}
+
 // Maps a failed handler's exception to the JSON-RPC error of its reply.
 std::pair<int, std::string> error_from_exception(std::exception_ptr ep) {
     try {
         std::rethrow_exception(ep);
     } catch (const boost::system::system_error& e) {
         if (e.code().category() == rpc_category())
-            return {e.code().value(), e.what()};
+            return {e.code().value(), message_of(e)};
         if (e.code() == asio::error::operation_aborted)
             return {rpc_code::internal_error, "request cancelled"};
         return {rpc_code::internal_error, e.what()};
