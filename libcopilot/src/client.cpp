@@ -369,8 +369,8 @@ asio::awaitable<ping_result> client::ping(core_ptr core, std::string message) {
     if (auto* m = detail::string_field(result, "message"))
         out.message = std::string(*m);
     if (auto* object = result.if_object()) {
-        if (auto* ts = object->if_contains("timestamp"); ts && ts->is_number())
-            out.timestamp = ts->to_number<std::int64_t>();
+        if (auto* ts = object->if_contains("timestamp"); ts && ts->is_string())
+            out.timestamp = std::string(ts->get_string());
         if (auto* v = object->if_contains("protocolVersion"); v && v->is_int64())
             out.protocol_version = static_cast<int>(v->get_int64());
     }

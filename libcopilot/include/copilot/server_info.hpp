@@ -29,8 +29,8 @@ struct server_info {
 struct ping_result {
     /// The runtime's answer, "pong: <message>".
     std::string message;
-    /// The runtime's clock, milliseconds since the epoch.
-    std::int64_t timestamp = 0;
+    /// The runtime's clock as an ISO-8601 string.
+    std::string timestamp;
     /// Protocol version the runtime reports.
     int protocol_version = 0;
 };

@@ -461,25 +461,31 @@ std::string stderr_tail::text() const {
 
 std::string resolve_runtime_path(const client_options& options) {
     const char* from_env = std::getenv("COPILOT_CLI_PATH");
+    std::string env_path = from_env ? from_env : "";
     std::string project = COPILOT_PROJECT_RUNTIME;
+    auto on_path = find_on_path("copilot");
 
-    if (!options.cli_path.empty()) {
-        if (is_executable(options.cli_path))
-            return options.cli_path;
-        throw error(errc::runtime_not_found,
-                    "client_options::cli_path is not an executable file: " + options.cli_path);
+    // An explicit choice is never silently replaced by another runtime.
+    if (!options.cli_path.empty() && is_executable(options.cli_path))
+        return options.cli_path;
+    if (options.cli_path.empty()) {
+        if (!env_path.empty() && is_executable(env_path))
+            return env_path;
+        if (env_path.empty() && is_executable(project))
+            return project;
+        if (env_path.empty() && !on_path.empty())
+            return on_path;
     }
-    if (from_env && *from_env)
-        return from_env;
-    if (is_executable(project))
-        return project;
-    if (auto on_path = find_on_path("copilot"); !on_path.empty())
-        return on_path;
 
+    auto describe = [](const std::string& path) {
+        return path.empty() ? std::string("unset") : "'" + path + "', not an executable file";
+    };
     throw error(errc::runtime_not_found,
-                "no Copilot runtime found; looked at client_options::cli_path (unset), "
-                "COPILOT_CLI_PATH (unset), the project's copy (" +
-                    project + ", missing; run scripts/dev.sh setup) and `copilot` on PATH");
+                "no Copilot runtime found. Looked at: client_options::cli_path (" +
+                    describe(options.cli_path) + "); COPILOT_CLI_PATH (" + describe(env_path) +
+                    "); the project's copy ('" + project + "'" +
+                    (is_executable(project) ? "" : ", missing: run scripts/dev.sh setup") +
+                    "); `copilot` on PATH (" + (on_path.empty() ? "not found" : on_path) + ")");
 }
 
 asio::awaitable<transport> open_transport(jsonrpc::strand_type strand,
