@@ -488,6 +488,21 @@ TEST_F(connection_test, close_cancels_running_handlers_and_waits_for_them) {
     });
 }
 
+TEST_F(connection_test, handler_that_closes_the_connection_still_finishes) {
+    open();
+    conn().add_request_handler("quit", [this](json::value) -> asio::awaitable<json::value> {
+        // Closing cancels every running handler, this one included, before it returns.
+        conn().close();
+        co_return "bye";
+    });
+    run([&]() -> asio::awaitable<void> {
+        co_await peer().request(1, "quit", {});
+        co_await conn().wait_closed();
+        EXPECT_EQ(conn().active_handlers(), 0u);
+        EXPECT_TRUE((co_await peer().read_until_eof()).empty());
+    });
+}
+
 TEST_F(connection_test, notifications_queued_together_arrive_whole_and_in_order) {
     open();
     constexpr int count = 300;

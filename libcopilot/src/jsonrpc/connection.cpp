@@ -61,6 +61,26 @@ std::pair<int, std::string> error_from_exception(std::exception_ptr ep) {
     }
 }
 
+// Runs an inbound handler so that its outcome always reaches co_spawn's completion. When
+// close() cancels a handler that then finishes without suspending again, co_spawn's own
+// completion path awaits once more and, with the cancellation pending, throws from there
+// instead of delivering the outcome (Boost 1.81): the reply callback never ran and
+// wait_closed() hung. Turning the check off once the handler is done avoids that.
+asio::awaitable<json::value> run_handler(request_handler handler, json::value params) {
+    std::exception_ptr failure;
+    json::value result;
+    try {
+        result = co_await handler(std::move(params));
+    } catch (...) {
+        failure = std::current_exception();
+    }
+
+    co_await asio::this_coro::throw_if_cancelled(false);
+    if (failure)
+        std::rethrow_exception(failure);
+    co_return result;
+}
+
 template <class Handler>
 auto read_some(byte_stream& stream, asio::mutable_buffer buffer, Handler&& token) {
     return asio::async_initiate<Handler, io_signature>(
@@ -385,7 +405,7 @@ void connection::handle_request(json::value id, std::string method, json::value 
         auto [code, message] = error_from_exception(ep);
         self->send_error(id, code, message);
     };
-    asio::co_spawn(strand_, it->second(std::move(params)),
+    asio::co_spawn(strand_, run_handler(it->second, std::move(params)),
                    asio::bind_cancellation_slot(request->cancel.slot(), std::move(reply)));
 }
 
