@@ -10,7 +10,6 @@
 #include <cstdio>
 #include <ctime>
 #include <deque>
-#include <map>
 #include <mutex>
 #include <random>
 #include <set>
@@ -89,8 +88,11 @@ std::string string_param(const json::value& params, std::string_view key) {
 
 json::value nested_arrays(int depth) {
     json::value value = json::array();
-    for (int i = 1; i < depth; ++i)
-        value = json::array{std::move(value)};
+    for (int i = 1; i < depth; ++i) {
+        json::array outer;
+        outer.push_back(std::move(value));
+        value = std::move(outer);
+    }
     return value;
 }
 
@@ -256,6 +258,8 @@ asio::awaitable<json::value> hang() {
 
 // Lets the connection queue the reply of the handler that spawned the caller. The reply is
 // queued when the handler's coroutine completes, which takes up to two turns of the strand.
+// TODO: this counts on co_spawn's completion path in Boost 1.81; the connection offers no
+// "reply sent" hook to wait on instead.
 asio::awaitable<void> after_reply_queued() {
     co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
     co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
@@ -274,7 +278,7 @@ asio::awaitable<json::value> inject(state_ptr self, fault f) {
         break;
     case fault::too_deep_reply:
         co_return nested_arrays(too_deep_levels);
-    case fault::garbage_frame:
+    case fault::garbage_frame: // served by `serve`, which answers normally after the garbage
     case fault::never_reply:
         break;
     }
@@ -292,11 +296,13 @@ serve(std::weak_ptr<fake_runtime::state> weak, std::string method, json::value p
         self->log.push_back({method, params});
     }
 
-    auto f = self->take_fault(method);
-    if (f && *f != fault::garbage_frame)
-        co_return co_await inject(self, *f);
-    if (f)
+    if (auto f = self->take_fault(method)) {
+        if (*f != fault::garbage_frame)
+            co_return co_await inject(self, *f);
+
+        // The garbage is queued first, so the normal reply follows it on the wire.
         self->gate->write_raw(jsonrpc::framer::encode("{not json"));
+    }
 
     self->check_access(method);
     auto it = self->handlers.find(method);
@@ -311,11 +317,10 @@ serve(std::weak_ptr<fake_runtime::state> weak, std::string method, json::value p
 void require_session(const fake_runtime::state& s,
                      const std::string& method,
                      const std::string& id) {
-    if (!s.knows_session(id))
-        fail_rpc(rpc_code::internal_error, "Request " + method +
-                                               " failed with message: Session not found for "
-                                               "sessionId: " +
-                                               id);
+    if (s.knows_session(id))
+        return;
+    auto reason = "Session not found for sessionId: " + id;
+    fail_rpc(rpc_code::internal_error, "Request " + method + " failed with message: " + reason);
 }
 
 asio::awaitable<json::value> on_connect(fake_runtime::state& s, json::value params) {
@@ -436,9 +441,10 @@ asio::awaitable<json::value> on_shutdown(fake_runtime::state& s, json::value) {
 } // namespace
 
 void fake_runtime::state::install_defaults() {
+    // Handlers hold a plain pointer: `serve` keeps the state alive while one runs.
     auto self = this;
-    auto add = [this](std::string method, jsonrpc::request_handler handler) {
-        add_handler(std::move(method), std::move(handler));
+    auto add = [self](std::string method, jsonrpc::request_handler handler) {
+        self->add_handler(std::move(method), std::move(handler));
     };
     add("connect", [self](json::value p) { return on_connect(*self, std::move(p)); });
     add("ping", [](json::value p) { return on_ping(std::move(p)); });
@@ -463,6 +469,8 @@ void fake_runtime::state::add_handler(std::string method, jsonrpc::request_handl
     handlers[std::move(method)] = std::move(handler);
 }
 
+// TODO: a method never named to `on_request` or `fail_next` is answered -32601 by the
+// connection itself and is missing from the request log; the connection has no catch-all.
 void fake_runtime::state::serve_on_connection(const std::string& method) {
     if (!registered.insert(method).second)
         return;

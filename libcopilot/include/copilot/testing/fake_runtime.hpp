@@ -160,7 +160,8 @@ public:
                               std::forward<CompletionToken>(token));
     }
 
-    /// A copy of every request served so far, oldest first.
+    /// A copy of every request served so far, oldest first. Requests for methods that have
+    /// neither a handler nor an armed fault are answered -32601 and not recorded.
     std::vector<received_request> requests() const;
 
     /// The requests served so far that were named `method`.
