@@ -4,8 +4,15 @@
 # The runtime unpacks its schemas under $HOME/.cache/copilot on its first run, so it is run
 # once with a scratch HOME to get them; nothing else is read from the machine.
 #
-# Usage: scripts/codegen/regenerate.sh [path/to/copilot]
+# Usage: scripts/codegen/regenerate.sh [--check] [path/to/copilot]
+#   --check  fail when the committed generated files differ from a fresh generation (CI)
 set -euo pipefail
+
+check=0
+if [[ "${1:-}" == "--check" ]]; then
+    check=1
+    shift
+fi
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 runtime="${1:-$repo/scripts/runtime/node_modules/@github/copilot-linux-x64/copilot}"
@@ -29,3 +36,13 @@ python3 "$repo/scripts/codegen/generate.py" \
     --api "$schemas/api.schema.json" \
     --events "$schemas/session-events.schema.json" \
     --root "$repo/libcopilot"
+
+if [[ $check == 1 ]]; then
+    cd "$repo"
+    generated=(libcopilot/include/copilot/generated libcopilot/src/generated)
+    if ! git diff --exit-code --stat -- "${generated[@]}" ||
+        [[ -n "$(git ls-files --others --exclude-standard -- "${generated[@]}")" ]]; then
+        echo "regenerate.sh: generated files are out of date; run scripts/codegen/regenerate.sh" >&2
+        exit 1
+    fi
+fi

@@ -2957,7 +2957,7 @@ std::string_view to_string(mcp_diagnostic_kind v) noexcept {
         return "protocol";
     case mcp_diagnostic_kind::http:
         return "http";
-    case mcp_diagnostic_kind::stderr:
+    case mcp_diagnostic_kind::stderr_:
         return "stderr";
     }
     return {};
@@ -2968,7 +2968,7 @@ bool from_string(std::string_view s, mcp_diagnostic_kind& out) noexcept {
         {"lifecycle", mcp_diagnostic_kind::lifecycle},
         {"protocol", mcp_diagnostic_kind::protocol},
         {"http", mcp_diagnostic_kind::http},
-        {"stderr", mcp_diagnostic_kind::stderr},
+        {"stderr", mcp_diagnostic_kind::stderr_},
     };
     return detail::lookup_enum(table, s, out);
 }

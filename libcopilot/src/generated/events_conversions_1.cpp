@@ -2993,18 +2993,280 @@ session_info session_info::from_data(const json::object& o) {
     return out;
 }
 
-void tag_invoke(json::value_from_tag, json::value& jv, const session_indexed_search& /*v*/) {
-    jv.emplace_object();
+void tag_invoke(json::value_from_tag, json::value& jv, const session_indexed_search& v) {
+    jv = std::visit([&](const auto& alt) { return detail::encode(alt, jv.storage()); }, v.value);
+}
+
+session_indexed_search session_indexed_search::from_data(const json::object& o) {
+    return tag_invoke(json::value_to_tag<session_indexed_search>{}, json::value(o));
 }
 
 session_indexed_search tag_invoke(json::value_to_tag<session_indexed_search>,
                                   const json::value& jv) {
-    return session_indexed_search::from_data(detail::expect_object(jv, "session_indexed_search"));
+    session_indexed_search out;
+    const auto tag = detail::tag_of(jv, "kind");
+    if (tag == "status") {
+        out.value.emplace<0>();
+        detail::decode(jv, std::get<0>(out.value), "session_indexed_search");
+    } else if (tag == "startup") {
+        out.value.emplace<1>();
+        detail::decode(jv, std::get<1>(out.value), "session_indexed_search");
+    } else if (tag == "server_error") {
+        out.value.emplace<2>();
+        detail::decode(jv, std::get<2>(out.value), "session_indexed_search");
+    } else if (tag == "incremental") {
+        out.value.emplace<3>();
+        detail::decode(jv, std::get<3>(out.value), "session_indexed_search");
+    } else {
+        out.value = jv;
+    }
+    return out;
 }
 
-session_indexed_search session_indexed_search::from_data(const json::object& /*o*/) {
-    session_indexed_search out;
+void tag_invoke(json::value_from_tag, json::value& jv, const session_indexed_search_status& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "state", v.state);
+    detail::write(o, "kind", v.kind);
+}
+
+session_indexed_search_status tag_invoke(json::value_to_tag<session_indexed_search_status>,
+                                         const json::value& jv) {
+    const auto& o = detail::expect_object(jv, "session_indexed_search_status");
+    session_indexed_search_status out;
+    detail::read(o, "state", out.state, "session_indexed_search_status.state");
+    detail::read(o, "kind", out.kind, "session_indexed_search_status.kind");
     return out;
+}
+
+std::string_view to_string(indexed_search_state v) noexcept {
+    switch (v) {
+    case indexed_search_state::disabled:
+        return "disabled";
+    case indexed_search_state::starting:
+        return "starting";
+    case indexed_search_state::enabled:
+        return "enabled";
+    case indexed_search_state::ready:
+        return "ready";
+    case indexed_search_state::failed:
+        return "failed";
+    }
+    return {};
+}
+
+bool from_string(std::string_view s, indexed_search_state& out) noexcept {
+    static constexpr std::pair<std::string_view, indexed_search_state> table[] = {
+        {"disabled", indexed_search_state::disabled}, {"starting", indexed_search_state::starting},
+        {"enabled", indexed_search_state::enabled},   {"ready", indexed_search_state::ready},
+        {"failed", indexed_search_state::failed},
+    };
+    return detail::lookup_enum(table, s, out);
+}
+
+void tag_invoke(json::value_from_tag, json::value& jv, const session_indexed_search_startup& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "outcome", v.outcome);
+    detail::write_optional(o, "fileCount", v.file_count);
+    detail::write(o, "startupDurationMs", v.startup_duration_ms);
+    detail::write(o, "forcedByEnv", v.forced_by_env);
+    detail::write(o, "warmStart", v.warm_start);
+    detail::write_optional(o, "disabledReason", v.disabled_reason);
+    detail::write_optional(o, "errorMessage", v.error_message);
+    detail::write_optional(o, "eligible", v.eligible);
+    detail::write(o, "kind", v.kind);
+}
+
+session_indexed_search_startup tag_invoke(json::value_to_tag<session_indexed_search_startup>,
+                                          const json::value& jv) {
+    const auto& o = detail::expect_object(jv, "session_indexed_search_startup");
+    session_indexed_search_startup out;
+    detail::read(o, "outcome", out.outcome, "session_indexed_search_startup.outcome");
+    detail::read_optional(o, "fileCount", out.file_count,
+                          "session_indexed_search_startup.file_count");
+    detail::read(o, "startupDurationMs", out.startup_duration_ms,
+                 "session_indexed_search_startup.startup_duration_ms");
+    detail::read(o, "forcedByEnv", out.forced_by_env,
+                 "session_indexed_search_startup.forced_by_env");
+    detail::read(o, "warmStart", out.warm_start, "session_indexed_search_startup.warm_start");
+    detail::read_optional(o, "disabledReason", out.disabled_reason,
+                          "session_indexed_search_startup.disabled_reason");
+    detail::read_optional(o, "errorMessage", out.error_message,
+                          "session_indexed_search_startup.error_message");
+    detail::read_optional(o, "eligible", out.eligible, "session_indexed_search_startup.eligible");
+    detail::read(o, "kind", out.kind, "session_indexed_search_startup.kind");
+    return out;
+}
+
+std::string_view to_string(indexed_search_outcome v) noexcept {
+    switch (v) {
+    case indexed_search_outcome::started:
+        return "started";
+    case indexed_search_outcome::skipped_below_threshold:
+        return "skipped_below_threshold";
+    case indexed_search_outcome::skipped_no_gitroot:
+        return "skipped_no_gitroot";
+    case indexed_search_outcome::skipped_disabled:
+        return "skipped_disabled";
+    case indexed_search_outcome::reused_existing:
+        return "reused_existing";
+    case indexed_search_outcome::failed:
+        return "failed";
+    }
+    return {};
+}
+
+bool from_string(std::string_view s, indexed_search_outcome& out) noexcept {
+    static constexpr std::pair<std::string_view, indexed_search_outcome> table[] = {
+        {"started", indexed_search_outcome::started},
+        {"skipped_below_threshold", indexed_search_outcome::skipped_below_threshold},
+        {"skipped_no_gitroot", indexed_search_outcome::skipped_no_gitroot},
+        {"skipped_disabled", indexed_search_outcome::skipped_disabled},
+        {"reused_existing", indexed_search_outcome::reused_existing},
+        {"failed", indexed_search_outcome::failed},
+    };
+    return detail::lookup_enum(table, s, out);
+}
+
+std::string_view to_string(indexed_search_disabled_reason v) noexcept {
+    switch (v) {
+    case indexed_search_disabled_reason::use_tgrep_false:
+        return "use_tgrep_false";
+    case indexed_search_disabled_reason::use_builtin_ripgrep_false:
+        return "use_builtin_ripgrep_false";
+    case indexed_search_disabled_reason::organization:
+        return "organization";
+    case indexed_search_disabled_reason::organization_policy_auth_pending:
+        return "organization_policy_auth_pending";
+    case indexed_search_disabled_reason::organization_policy_unknown:
+        return "organization_policy_unknown";
+    case indexed_search_disabled_reason::virtual_filesystem:
+        return "virtual_filesystem";
+    case indexed_search_disabled_reason::cloud_sync_root:
+        return "cloud_sync_root";
+    case indexed_search_disabled_reason::cloud_sync_detection_failed:
+        return "cloud_sync_detection_failed";
+    case indexed_search_disabled_reason::workspace_not_local:
+        return "workspace_not_local";
+    }
+    return {};
+}
+
+bool from_string(std::string_view s, indexed_search_disabled_reason& out) noexcept {
+    static constexpr std::pair<std::string_view, indexed_search_disabled_reason> table[] = {
+        {"use_tgrep_false", indexed_search_disabled_reason::use_tgrep_false},
+        {"use_builtin_ripgrep_false", indexed_search_disabled_reason::use_builtin_ripgrep_false},
+        {"organization", indexed_search_disabled_reason::organization},
+        {"organization_policy_auth_pending",
+         indexed_search_disabled_reason::organization_policy_auth_pending},
+        {"organization_policy_unknown",
+         indexed_search_disabled_reason::organization_policy_unknown},
+        {"virtual_filesystem", indexed_search_disabled_reason::virtual_filesystem},
+        {"cloud_sync_root", indexed_search_disabled_reason::cloud_sync_root},
+        {"cloud_sync_detection_failed",
+         indexed_search_disabled_reason::cloud_sync_detection_failed},
+        {"workspace_not_local", indexed_search_disabled_reason::workspace_not_local},
+    };
+    return detail::lookup_enum(table, s, out);
+}
+
+void tag_invoke(json::value_from_tag,
+                json::value& jv,
+                const session_indexed_search_server_error& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "errorType", v.error_type);
+    detail::write_optional(o, "exitCode", v.exit_code);
+    detail::write_optional(o, "errorMessage", v.error_message);
+    detail::write(o, "kind", v.kind);
+}
+
+session_indexed_search_server_error
+tag_invoke(json::value_to_tag<session_indexed_search_server_error>, const json::value& jv) {
+    const auto& o = detail::expect_object(jv, "session_indexed_search_server_error");
+    session_indexed_search_server_error out;
+    detail::read(o, "errorType", out.error_type, "session_indexed_search_server_error.error_type");
+    detail::read_optional(o, "exitCode", out.exit_code,
+                          "session_indexed_search_server_error.exit_code");
+    detail::read_optional(o, "errorMessage", out.error_message,
+                          "session_indexed_search_server_error.error_message");
+    detail::read(o, "kind", out.kind, "session_indexed_search_server_error.kind");
+    return out;
+}
+
+std::string_view to_string(indexed_search_error_type v) noexcept {
+    switch (v) {
+    case indexed_search_error_type::spawn_error:
+        return "spawn_error";
+    case indexed_search_error_type::unexpected_exit:
+        return "unexpected_exit";
+    case indexed_search_error_type::killed_by_signal:
+        return "killed_by_signal";
+    }
+    return {};
+}
+
+bool from_string(std::string_view s, indexed_search_error_type& out) noexcept {
+    static constexpr std::pair<std::string_view, indexed_search_error_type> table[] = {
+        {"spawn_error", indexed_search_error_type::spawn_error},
+        {"unexpected_exit", indexed_search_error_type::unexpected_exit},
+        {"killed_by_signal", indexed_search_error_type::killed_by_signal},
+    };
+    return detail::lookup_enum(table, s, out);
+}
+
+void tag_invoke(json::value_from_tag,
+                json::value& jv,
+                const session_indexed_search_incremental& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "phase", v.phase);
+    detail::write_optional(o, "changedFileCount", v.changed_file_count);
+    detail::write_optional(o, "addedFileCount", v.added_file_count);
+    detail::write_optional(o, "deletedFileCount", v.deleted_file_count);
+    detail::write_optional(o, "totalChangeCount", v.total_change_count);
+    detail::write_optional(o, "walkDurationMs", v.walk_duration_ms);
+    detail::write_optional(o, "updateDurationMs", v.update_duration_ms);
+    detail::write_optional(o, "totalDurationMs", v.total_duration_ms);
+    detail::write(o, "kind", v.kind);
+}
+
+session_indexed_search_incremental
+tag_invoke(json::value_to_tag<session_indexed_search_incremental>, const json::value& jv) {
+    const auto& o = detail::expect_object(jv, "session_indexed_search_incremental");
+    session_indexed_search_incremental out;
+    detail::read(o, "phase", out.phase, "session_indexed_search_incremental.phase");
+    detail::read_optional(o, "changedFileCount", out.changed_file_count,
+                          "session_indexed_search_incremental.changed_file_count");
+    detail::read_optional(o, "addedFileCount", out.added_file_count,
+                          "session_indexed_search_incremental.added_file_count");
+    detail::read_optional(o, "deletedFileCount", out.deleted_file_count,
+                          "session_indexed_search_incremental.deleted_file_count");
+    detail::read_optional(o, "totalChangeCount", out.total_change_count,
+                          "session_indexed_search_incremental.total_change_count");
+    detail::read_optional(o, "walkDurationMs", out.walk_duration_ms,
+                          "session_indexed_search_incremental.walk_duration_ms");
+    detail::read_optional(o, "updateDurationMs", out.update_duration_ms,
+                          "session_indexed_search_incremental.update_duration_ms");
+    detail::read_optional(o, "totalDurationMs", out.total_duration_ms,
+                          "session_indexed_search_incremental.total_duration_ms");
+    detail::read(o, "kind", out.kind, "session_indexed_search_incremental.kind");
+    return out;
+}
+
+std::string_view to_string(indexed_search_incremental_phase v) noexcept {
+    switch (v) {
+    case indexed_search_incremental_phase::changes_detected:
+        return "changes_detected";
+    case indexed_search_incremental_phase::updated:
+        return "updated";
+    }
+    return {};
+}
+
+bool from_string(std::string_view s, indexed_search_incremental_phase& out) noexcept {
+    static constexpr std::pair<std::string_view, indexed_search_incremental_phase> table[] = {
+        {"changes_detected", indexed_search_incremental_phase::changes_detected},
+        {"updated", indexed_search_incremental_phase::updated},
+    };
+    return detail::lookup_enum(table, s, out);
 }
 
 void tag_invoke(json::value_from_tag, json::value& jv, const session_warning& v) {
@@ -3281,246 +3543,6 @@ session_session_limits_changed session_session_limits_changed::from_data(const j
     session_session_limits_changed out;
     detail::read(o, "sessionLimits", out.session_limits,
                  "session_session_limits_changed.session_limits");
-    return out;
-}
-
-void tag_invoke(json::value_from_tag, json::value& jv, const session_permissions_changed& v) {
-    auto& o = jv.emplace_object();
-    detail::write_optional(o, "previousMode", v.previous_mode);
-    detail::write_optional(o, "mode", v.mode);
-    detail::write_optional(o, "assistedApprovalModel", v.assisted_approval_model);
-}
-
-session_permissions_changed tag_invoke(json::value_to_tag<session_permissions_changed>,
-                                       const json::value& jv) {
-    return session_permissions_changed::from_data(
-        detail::expect_object(jv, "session_permissions_changed"));
-}
-
-session_permissions_changed session_permissions_changed::from_data(const json::object& o) {
-    session_permissions_changed out;
-    detail::read_optional(o, "previousMode", out.previous_mode,
-                          "session_permissions_changed.previous_mode");
-    detail::read_optional(o, "mode", out.mode, "session_permissions_changed.mode");
-    detail::read_optional(o, "assistedApprovalModel", out.assisted_approval_model,
-                          "session_permissions_changed.assisted_approval_model");
-    return out;
-}
-
-void tag_invoke(json::value_from_tag, json::value& jv, const session_plan_changed& v) {
-    auto& o = jv.emplace_object();
-    detail::write(o, "operation", v.operation);
-}
-
-session_plan_changed tag_invoke(json::value_to_tag<session_plan_changed>, const json::value& jv) {
-    return session_plan_changed::from_data(detail::expect_object(jv, "session_plan_changed"));
-}
-
-session_plan_changed session_plan_changed::from_data(const json::object& o) {
-    session_plan_changed out;
-    detail::read(o, "operation", out.operation, "session_plan_changed.operation");
-    return out;
-}
-
-std::string_view to_string(plan_changed_operation v) noexcept {
-    switch (v) {
-    case plan_changed_operation::create:
-        return "create";
-    case plan_changed_operation::update:
-        return "update";
-    case plan_changed_operation::delete_:
-        return "delete";
-    }
-    return {};
-}
-
-bool from_string(std::string_view s, plan_changed_operation& out) noexcept {
-    static constexpr std::pair<std::string_view, plan_changed_operation> table[] = {
-        {"create", plan_changed_operation::create},
-        {"update", plan_changed_operation::update},
-        {"delete", plan_changed_operation::delete_},
-    };
-    return detail::lookup_enum(table, s, out);
-}
-
-void tag_invoke(json::value_from_tag, json::value& jv, const session_todos_changed& /*v*/) {
-    jv.emplace_object();
-}
-
-session_todos_changed tag_invoke(json::value_to_tag<session_todos_changed>, const json::value& jv) {
-    return session_todos_changed::from_data(detail::expect_object(jv, "session_todos_changed"));
-}
-
-session_todos_changed session_todos_changed::from_data(const json::object& /*o*/) {
-    session_todos_changed out;
-    return out;
-}
-
-void tag_invoke(json::value_from_tag, json::value& jv, const session_memory_changed& /*v*/) {
-    jv.emplace_object();
-}
-
-session_memory_changed tag_invoke(json::value_to_tag<session_memory_changed>,
-                                  const json::value& jv) {
-    return session_memory_changed::from_data(detail::expect_object(jv, "session_memory_changed"));
-}
-
-session_memory_changed session_memory_changed::from_data(const json::object& /*o*/) {
-    session_memory_changed out;
-    return out;
-}
-
-void tag_invoke(json::value_from_tag, json::value& jv, const session_workspace_file_changed& v) {
-    auto& o = jv.emplace_object();
-    detail::write(o, "path", v.path);
-    detail::write(o, "operation", v.operation);
-}
-
-session_workspace_file_changed tag_invoke(json::value_to_tag<session_workspace_file_changed>,
-                                          const json::value& jv) {
-    return session_workspace_file_changed::from_data(
-        detail::expect_object(jv, "session_workspace_file_changed"));
-}
-
-session_workspace_file_changed session_workspace_file_changed::from_data(const json::object& o) {
-    session_workspace_file_changed out;
-    detail::read(o, "path", out.path, "session_workspace_file_changed.path");
-    detail::read(o, "operation", out.operation, "session_workspace_file_changed.operation");
-    return out;
-}
-
-std::string_view to_string(workspace_file_changed_operation v) noexcept {
-    switch (v) {
-    case workspace_file_changed_operation::create:
-        return "create";
-    case workspace_file_changed_operation::update:
-        return "update";
-    }
-    return {};
-}
-
-bool from_string(std::string_view s, workspace_file_changed_operation& out) noexcept {
-    static constexpr std::pair<std::string_view, workspace_file_changed_operation> table[] = {
-        {"create", workspace_file_changed_operation::create},
-        {"update", workspace_file_changed_operation::update},
-    };
-    return detail::lookup_enum(table, s, out);
-}
-
-void tag_invoke(json::value_from_tag, json::value& jv, const session_handoff& v) {
-    auto& o = jv.emplace_object();
-    detail::write(o, "handoffTime", v.handoff_time);
-    detail::write(o, "sourceType", v.source_type);
-    detail::write_optional(o, "repository", v.repository);
-    detail::write_optional(o, "context", v.context);
-    detail::write_optional(o, "summary", v.summary);
-    detail::write_optional(o, "remoteSessionId", v.remote_session_id);
-    detail::write_optional(o, "host", v.host);
-}
-
-session_handoff tag_invoke(json::value_to_tag<session_handoff>, const json::value& jv) {
-    return session_handoff::from_data(detail::expect_object(jv, "session_handoff"));
-}
-
-session_handoff session_handoff::from_data(const json::object& o) {
-    session_handoff out;
-    detail::read(o, "handoffTime", out.handoff_time, "session_handoff.handoff_time");
-    detail::read(o, "sourceType", out.source_type, "session_handoff.source_type");
-    detail::read_optional(o, "repository", out.repository, "session_handoff.repository");
-    detail::read_optional(o, "context", out.context, "session_handoff.context");
-    detail::read_optional(o, "summary", out.summary, "session_handoff.summary");
-    detail::read_optional(o, "remoteSessionId", out.remote_session_id,
-                          "session_handoff.remote_session_id");
-    detail::read_optional(o, "host", out.host, "session_handoff.host");
-    return out;
-}
-
-std::string_view to_string(handoff_source_type v) noexcept {
-    switch (v) {
-    case handoff_source_type::remote:
-        return "remote";
-    case handoff_source_type::local:
-        return "local";
-    }
-    return {};
-}
-
-bool from_string(std::string_view s, handoff_source_type& out) noexcept {
-    static constexpr std::pair<std::string_view, handoff_source_type> table[] = {
-        {"remote", handoff_source_type::remote},
-        {"local", handoff_source_type::local},
-    };
-    return detail::lookup_enum(table, s, out);
-}
-
-void tag_invoke(json::value_from_tag, json::value& jv, const handoff_repository& v) {
-    auto& o = jv.emplace_object();
-    detail::write(o, "owner", v.owner);
-    detail::write(o, "name", v.name);
-    detail::write_optional(o, "branch", v.branch);
-}
-
-handoff_repository tag_invoke(json::value_to_tag<handoff_repository>, const json::value& jv) {
-    const auto& o = detail::expect_object(jv, "handoff_repository");
-    handoff_repository out;
-    detail::read(o, "owner", out.owner, "handoff_repository.owner");
-    detail::read(o, "name", out.name, "handoff_repository.name");
-    detail::read_optional(o, "branch", out.branch, "handoff_repository.branch");
-    return out;
-}
-
-void tag_invoke(json::value_from_tag, json::value& jv, const session_truncation& v) {
-    auto& o = jv.emplace_object();
-    detail::write(o, "tokenLimit", v.token_limit);
-    detail::write(o, "preTruncationTokensInMessages", v.pre_truncation_tokens_in_messages);
-    detail::write(o, "preTruncationMessagesLength", v.pre_truncation_messages_length);
-    detail::write(o, "postTruncationTokensInMessages", v.post_truncation_tokens_in_messages);
-    detail::write(o, "postTruncationMessagesLength", v.post_truncation_messages_length);
-    detail::write(o, "tokensRemovedDuringTruncation", v.tokens_removed_during_truncation);
-    detail::write(o, "messagesRemovedDuringTruncation", v.messages_removed_during_truncation);
-    detail::write(o, "performedBy", v.performed_by);
-}
-
-session_truncation tag_invoke(json::value_to_tag<session_truncation>, const json::value& jv) {
-    return session_truncation::from_data(detail::expect_object(jv, "session_truncation"));
-}
-
-session_truncation session_truncation::from_data(const json::object& o) {
-    session_truncation out;
-    detail::read(o, "tokenLimit", out.token_limit, "session_truncation.token_limit");
-    detail::read(o, "preTruncationTokensInMessages", out.pre_truncation_tokens_in_messages,
-                 "session_truncation.pre_truncation_tokens_in_messages");
-    detail::read(o, "preTruncationMessagesLength", out.pre_truncation_messages_length,
-                 "session_truncation.pre_truncation_messages_length");
-    detail::read(o, "postTruncationTokensInMessages", out.post_truncation_tokens_in_messages,
-                 "session_truncation.post_truncation_tokens_in_messages");
-    detail::read(o, "postTruncationMessagesLength", out.post_truncation_messages_length,
-                 "session_truncation.post_truncation_messages_length");
-    detail::read(o, "tokensRemovedDuringTruncation", out.tokens_removed_during_truncation,
-                 "session_truncation.tokens_removed_during_truncation");
-    detail::read(o, "messagesRemovedDuringTruncation", out.messages_removed_during_truncation,
-                 "session_truncation.messages_removed_during_truncation");
-    detail::read(o, "performedBy", out.performed_by, "session_truncation.performed_by");
-    return out;
-}
-
-void tag_invoke(json::value_from_tag, json::value& jv, const session_snapshot_rewind& v) {
-    auto& o = jv.emplace_object();
-    detail::write(o, "upToEventId", v.up_to_event_id);
-    detail::write(o, "eventsRemoved", v.events_removed);
-    detail::write_optional(o, "eventIds", v.event_ids);
-}
-
-session_snapshot_rewind tag_invoke(json::value_to_tag<session_snapshot_rewind>,
-                                   const json::value& jv) {
-    return session_snapshot_rewind::from_data(detail::expect_object(jv, "session_snapshot_rewind"));
-}
-
-session_snapshot_rewind session_snapshot_rewind::from_data(const json::object& o) {
-    session_snapshot_rewind out;
-    detail::read(o, "upToEventId", out.up_to_event_id, "session_snapshot_rewind.up_to_event_id");
-    detail::read(o, "eventsRemoved", out.events_removed, "session_snapshot_rewind.events_removed");
-    detail::read_optional(o, "eventIds", out.event_ids, "session_snapshot_rewind.event_ids");
     return out;
 }
 

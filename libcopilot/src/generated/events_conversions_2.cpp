@@ -12,6 +12,246 @@ namespace copilot::events {
 
 namespace json = boost::json;
 
+void tag_invoke(json::value_from_tag, json::value& jv, const session_permissions_changed& v) {
+    auto& o = jv.emplace_object();
+    detail::write_optional(o, "previousMode", v.previous_mode);
+    detail::write_optional(o, "mode", v.mode);
+    detail::write_optional(o, "assistedApprovalModel", v.assisted_approval_model);
+}
+
+session_permissions_changed tag_invoke(json::value_to_tag<session_permissions_changed>,
+                                       const json::value& jv) {
+    return session_permissions_changed::from_data(
+        detail::expect_object(jv, "session_permissions_changed"));
+}
+
+session_permissions_changed session_permissions_changed::from_data(const json::object& o) {
+    session_permissions_changed out;
+    detail::read_optional(o, "previousMode", out.previous_mode,
+                          "session_permissions_changed.previous_mode");
+    detail::read_optional(o, "mode", out.mode, "session_permissions_changed.mode");
+    detail::read_optional(o, "assistedApprovalModel", out.assisted_approval_model,
+                          "session_permissions_changed.assisted_approval_model");
+    return out;
+}
+
+void tag_invoke(json::value_from_tag, json::value& jv, const session_plan_changed& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "operation", v.operation);
+}
+
+session_plan_changed tag_invoke(json::value_to_tag<session_plan_changed>, const json::value& jv) {
+    return session_plan_changed::from_data(detail::expect_object(jv, "session_plan_changed"));
+}
+
+session_plan_changed session_plan_changed::from_data(const json::object& o) {
+    session_plan_changed out;
+    detail::read(o, "operation", out.operation, "session_plan_changed.operation");
+    return out;
+}
+
+std::string_view to_string(plan_changed_operation v) noexcept {
+    switch (v) {
+    case plan_changed_operation::create:
+        return "create";
+    case plan_changed_operation::update:
+        return "update";
+    case plan_changed_operation::delete_:
+        return "delete";
+    }
+    return {};
+}
+
+bool from_string(std::string_view s, plan_changed_operation& out) noexcept {
+    static constexpr std::pair<std::string_view, plan_changed_operation> table[] = {
+        {"create", plan_changed_operation::create},
+        {"update", plan_changed_operation::update},
+        {"delete", plan_changed_operation::delete_},
+    };
+    return detail::lookup_enum(table, s, out);
+}
+
+void tag_invoke(json::value_from_tag, json::value& jv, const session_todos_changed& /*v*/) {
+    jv.emplace_object();
+}
+
+session_todos_changed tag_invoke(json::value_to_tag<session_todos_changed>, const json::value& jv) {
+    return session_todos_changed::from_data(detail::expect_object(jv, "session_todos_changed"));
+}
+
+session_todos_changed session_todos_changed::from_data(const json::object& /*o*/) {
+    session_todos_changed out;
+    return out;
+}
+
+void tag_invoke(json::value_from_tag, json::value& jv, const session_memory_changed& /*v*/) {
+    jv.emplace_object();
+}
+
+session_memory_changed tag_invoke(json::value_to_tag<session_memory_changed>,
+                                  const json::value& jv) {
+    return session_memory_changed::from_data(detail::expect_object(jv, "session_memory_changed"));
+}
+
+session_memory_changed session_memory_changed::from_data(const json::object& /*o*/) {
+    session_memory_changed out;
+    return out;
+}
+
+void tag_invoke(json::value_from_tag, json::value& jv, const session_workspace_file_changed& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "path", v.path);
+    detail::write(o, "operation", v.operation);
+}
+
+session_workspace_file_changed tag_invoke(json::value_to_tag<session_workspace_file_changed>,
+                                          const json::value& jv) {
+    return session_workspace_file_changed::from_data(
+        detail::expect_object(jv, "session_workspace_file_changed"));
+}
+
+session_workspace_file_changed session_workspace_file_changed::from_data(const json::object& o) {
+    session_workspace_file_changed out;
+    detail::read(o, "path", out.path, "session_workspace_file_changed.path");
+    detail::read(o, "operation", out.operation, "session_workspace_file_changed.operation");
+    return out;
+}
+
+std::string_view to_string(workspace_file_changed_operation v) noexcept {
+    switch (v) {
+    case workspace_file_changed_operation::create:
+        return "create";
+    case workspace_file_changed_operation::update:
+        return "update";
+    }
+    return {};
+}
+
+bool from_string(std::string_view s, workspace_file_changed_operation& out) noexcept {
+    static constexpr std::pair<std::string_view, workspace_file_changed_operation> table[] = {
+        {"create", workspace_file_changed_operation::create},
+        {"update", workspace_file_changed_operation::update},
+    };
+    return detail::lookup_enum(table, s, out);
+}
+
+void tag_invoke(json::value_from_tag, json::value& jv, const session_handoff& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "handoffTime", v.handoff_time);
+    detail::write(o, "sourceType", v.source_type);
+    detail::write_optional(o, "repository", v.repository);
+    detail::write_optional(o, "context", v.context);
+    detail::write_optional(o, "summary", v.summary);
+    detail::write_optional(o, "remoteSessionId", v.remote_session_id);
+    detail::write_optional(o, "host", v.host);
+}
+
+session_handoff tag_invoke(json::value_to_tag<session_handoff>, const json::value& jv) {
+    return session_handoff::from_data(detail::expect_object(jv, "session_handoff"));
+}
+
+session_handoff session_handoff::from_data(const json::object& o) {
+    session_handoff out;
+    detail::read(o, "handoffTime", out.handoff_time, "session_handoff.handoff_time");
+    detail::read(o, "sourceType", out.source_type, "session_handoff.source_type");
+    detail::read_optional(o, "repository", out.repository, "session_handoff.repository");
+    detail::read_optional(o, "context", out.context, "session_handoff.context");
+    detail::read_optional(o, "summary", out.summary, "session_handoff.summary");
+    detail::read_optional(o, "remoteSessionId", out.remote_session_id,
+                          "session_handoff.remote_session_id");
+    detail::read_optional(o, "host", out.host, "session_handoff.host");
+    return out;
+}
+
+std::string_view to_string(handoff_source_type v) noexcept {
+    switch (v) {
+    case handoff_source_type::remote:
+        return "remote";
+    case handoff_source_type::local:
+        return "local";
+    }
+    return {};
+}
+
+bool from_string(std::string_view s, handoff_source_type& out) noexcept {
+    static constexpr std::pair<std::string_view, handoff_source_type> table[] = {
+        {"remote", handoff_source_type::remote},
+        {"local", handoff_source_type::local},
+    };
+    return detail::lookup_enum(table, s, out);
+}
+
+void tag_invoke(json::value_from_tag, json::value& jv, const handoff_repository& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "owner", v.owner);
+    detail::write(o, "name", v.name);
+    detail::write_optional(o, "branch", v.branch);
+}
+
+handoff_repository tag_invoke(json::value_to_tag<handoff_repository>, const json::value& jv) {
+    const auto& o = detail::expect_object(jv, "handoff_repository");
+    handoff_repository out;
+    detail::read(o, "owner", out.owner, "handoff_repository.owner");
+    detail::read(o, "name", out.name, "handoff_repository.name");
+    detail::read_optional(o, "branch", out.branch, "handoff_repository.branch");
+    return out;
+}
+
+void tag_invoke(json::value_from_tag, json::value& jv, const session_truncation& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "tokenLimit", v.token_limit);
+    detail::write(o, "preTruncationTokensInMessages", v.pre_truncation_tokens_in_messages);
+    detail::write(o, "preTruncationMessagesLength", v.pre_truncation_messages_length);
+    detail::write(o, "postTruncationTokensInMessages", v.post_truncation_tokens_in_messages);
+    detail::write(o, "postTruncationMessagesLength", v.post_truncation_messages_length);
+    detail::write(o, "tokensRemovedDuringTruncation", v.tokens_removed_during_truncation);
+    detail::write(o, "messagesRemovedDuringTruncation", v.messages_removed_during_truncation);
+    detail::write(o, "performedBy", v.performed_by);
+}
+
+session_truncation tag_invoke(json::value_to_tag<session_truncation>, const json::value& jv) {
+    return session_truncation::from_data(detail::expect_object(jv, "session_truncation"));
+}
+
+session_truncation session_truncation::from_data(const json::object& o) {
+    session_truncation out;
+    detail::read(o, "tokenLimit", out.token_limit, "session_truncation.token_limit");
+    detail::read(o, "preTruncationTokensInMessages", out.pre_truncation_tokens_in_messages,
+                 "session_truncation.pre_truncation_tokens_in_messages");
+    detail::read(o, "preTruncationMessagesLength", out.pre_truncation_messages_length,
+                 "session_truncation.pre_truncation_messages_length");
+    detail::read(o, "postTruncationTokensInMessages", out.post_truncation_tokens_in_messages,
+                 "session_truncation.post_truncation_tokens_in_messages");
+    detail::read(o, "postTruncationMessagesLength", out.post_truncation_messages_length,
+                 "session_truncation.post_truncation_messages_length");
+    detail::read(o, "tokensRemovedDuringTruncation", out.tokens_removed_during_truncation,
+                 "session_truncation.tokens_removed_during_truncation");
+    detail::read(o, "messagesRemovedDuringTruncation", out.messages_removed_during_truncation,
+                 "session_truncation.messages_removed_during_truncation");
+    detail::read(o, "performedBy", out.performed_by, "session_truncation.performed_by");
+    return out;
+}
+
+void tag_invoke(json::value_from_tag, json::value& jv, const session_snapshot_rewind& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "upToEventId", v.up_to_event_id);
+    detail::write(o, "eventsRemoved", v.events_removed);
+    detail::write_optional(o, "eventIds", v.event_ids);
+}
+
+session_snapshot_rewind tag_invoke(json::value_to_tag<session_snapshot_rewind>,
+                                   const json::value& jv) {
+    return session_snapshot_rewind::from_data(detail::expect_object(jv, "session_snapshot_rewind"));
+}
+
+session_snapshot_rewind session_snapshot_rewind::from_data(const json::object& o) {
+    session_snapshot_rewind out;
+    detail::read(o, "upToEventId", out.up_to_event_id, "session_snapshot_rewind.up_to_event_id");
+    detail::read(o, "eventsRemoved", out.events_removed, "session_snapshot_rewind.events_removed");
+    detail::read_optional(o, "eventIds", out.event_ids, "session_snapshot_rewind.event_ids");
+    return out;
+}
+
 void tag_invoke(json::value_from_tag, json::value& jv, const session_shutdown& v) {
     auto& o = jv.emplace_object();
     detail::write_optional(o, "toolUsageRequestIds", v.tool_usage_request_ids);
@@ -3332,253 +3572,6 @@ assistant_fusion_phase_activity assistant_fusion_phase_activity::from_data(const
                           "assistant_fusion_phase_activity.total_response_size_bytes");
     detail::read_optional(o, "toolCallId", out.tool_call_id,
                           "assistant_fusion_phase_activity.tool_call_id");
-    return out;
-}
-
-std::string_view to_string(fusion_phase_activity_kind v) noexcept {
-    switch (v) {
-    case fusion_phase_activity_kind::model_output:
-        return "model_output";
-    case fusion_phase_activity_kind::tool_started:
-        return "tool_started";
-    case fusion_phase_activity_kind::tool_completed:
-        return "tool_completed";
-    }
-    return {};
-}
-
-bool from_string(std::string_view s, fusion_phase_activity_kind& out) noexcept {
-    static constexpr std::pair<std::string_view, fusion_phase_activity_kind> table[] = {
-        {"model_output", fusion_phase_activity_kind::model_output},
-        {"tool_started", fusion_phase_activity_kind::tool_started},
-        {"tool_completed", fusion_phase_activity_kind::tool_completed},
-    };
-    return detail::lookup_enum(table, s, out);
-}
-
-void tag_invoke(json::value_from_tag, json::value& jv, const assistant_fusion_phase_completed& v) {
-    auto& o = jv.emplace_object();
-    detail::write(o, "fusionId", v.fusion_id);
-    detail::write(o, "phaseId", v.phase_id);
-    detail::write(o, "phaseKind", v.phase_kind);
-    detail::write(o, "role", v.role);
-    detail::write(o, "conversationScope", v.conversation_scope);
-    detail::write(o, "model", v.model);
-    detail::write_optional(o, "reasoningEffort", v.reasoning_effort);
-    detail::write(o, "status", v.status);
-    detail::write(o, "content", v.content);
-    detail::write(o, "verdict", v.verdict);
-    detail::write(o, "durationMs", v.duration_ms);
-    detail::write(o, "usage", v.usage);
-    detail::write_optional(o, "projectionMessage", v.projection_message);
-    detail::write_optional(o, "projectionMode", v.projection_mode);
-    detail::write_optional(o, "stagedTerminal", v.staged_terminal);
-    detail::write_optional(o, "endedWithBackgroundWork", v.ended_with_background_work);
-}
-
-assistant_fusion_phase_completed tag_invoke(json::value_to_tag<assistant_fusion_phase_completed>,
-                                            const json::value& jv) {
-    return assistant_fusion_phase_completed::from_data(
-        detail::expect_object(jv, "assistant_fusion_phase_completed"));
-}
-
-assistant_fusion_phase_completed
-assistant_fusion_phase_completed::from_data(const json::object& o) {
-    assistant_fusion_phase_completed out;
-    detail::read(o, "fusionId", out.fusion_id, "assistant_fusion_phase_completed.fusion_id");
-    detail::read(o, "phaseId", out.phase_id, "assistant_fusion_phase_completed.phase_id");
-    detail::read(o, "phaseKind", out.phase_kind, "assistant_fusion_phase_completed.phase_kind");
-    detail::read(o, "role", out.role, "assistant_fusion_phase_completed.role");
-    detail::read(o, "conversationScope", out.conversation_scope,
-                 "assistant_fusion_phase_completed.conversation_scope");
-    detail::read(o, "model", out.model, "assistant_fusion_phase_completed.model");
-    detail::read_optional(o, "reasoningEffort", out.reasoning_effort,
-                          "assistant_fusion_phase_completed.reasoning_effort");
-    detail::read(o, "status", out.status, "assistant_fusion_phase_completed.status");
-    detail::read(o, "content", out.content, "assistant_fusion_phase_completed.content");
-    detail::read(o, "verdict", out.verdict, "assistant_fusion_phase_completed.verdict");
-    detail::read(o, "durationMs", out.duration_ms, "assistant_fusion_phase_completed.duration_ms");
-    detail::read(o, "usage", out.usage, "assistant_fusion_phase_completed.usage");
-    detail::read_optional(o, "projectionMessage", out.projection_message,
-                          "assistant_fusion_phase_completed.projection_message");
-    detail::read_optional(o, "projectionMode", out.projection_mode,
-                          "assistant_fusion_phase_completed.projection_mode");
-    detail::read_optional(o, "stagedTerminal", out.staged_terminal,
-                          "assistant_fusion_phase_completed.staged_terminal");
-    detail::read_optional(o, "endedWithBackgroundWork", out.ended_with_background_work,
-                          "assistant_fusion_phase_completed.ended_with_background_work");
-    return out;
-}
-
-std::string_view to_string(fusion_phase_status v) noexcept {
-    switch (v) {
-    case fusion_phase_status::succeeded:
-        return "succeeded";
-    case fusion_phase_status::failed:
-        return "failed";
-    case fusion_phase_status::cancelled:
-        return "cancelled";
-    }
-    return {};
-}
-
-bool from_string(std::string_view s, fusion_phase_status& out) noexcept {
-    static constexpr std::pair<std::string_view, fusion_phase_status> table[] = {
-        {"succeeded", fusion_phase_status::succeeded},
-        {"failed", fusion_phase_status::failed},
-        {"cancelled", fusion_phase_status::cancelled},
-    };
-    return detail::lookup_enum(table, s, out);
-}
-
-void tag_invoke(json::value_from_tag, json::value& jv, const fusion_phase_usage& v) {
-    auto& o = jv.emplace_object();
-    detail::write(o, "requestCount", v.request_count);
-    detail::write(o, "inputTokens", v.input_tokens);
-    detail::write(o, "outputTokens", v.output_tokens);
-    detail::write(o, "cachedTokens", v.cached_tokens);
-    detail::write_optional(o, "cacheWriteTokens", v.cache_write_tokens);
-    detail::write(o, "totalNanoAiu", v.total_nano_aiu);
-}
-
-fusion_phase_usage tag_invoke(json::value_to_tag<fusion_phase_usage>, const json::value& jv) {
-    const auto& o = detail::expect_object(jv, "fusion_phase_usage");
-    fusion_phase_usage out;
-    detail::read(o, "requestCount", out.request_count, "fusion_phase_usage.request_count");
-    detail::read(o, "inputTokens", out.input_tokens, "fusion_phase_usage.input_tokens");
-    detail::read(o, "outputTokens", out.output_tokens, "fusion_phase_usage.output_tokens");
-    detail::read(o, "cachedTokens", out.cached_tokens, "fusion_phase_usage.cached_tokens");
-    detail::read_optional(o, "cacheWriteTokens", out.cache_write_tokens,
-                          "fusion_phase_usage.cache_write_tokens");
-    detail::read(o, "totalNanoAiu", out.total_nano_aiu, "fusion_phase_usage.total_nano_aiu");
-    return out;
-}
-
-std::string_view to_string(fusion_projection_mode v) noexcept {
-    switch (v) {
-    case fusion_projection_mode::append:
-        return "append";
-    case fusion_projection_mode::staged:
-        return "staged";
-    case fusion_projection_mode::none:
-        return "none";
-    }
-    return {};
-}
-
-bool from_string(std::string_view s, fusion_projection_mode& out) noexcept {
-    static constexpr std::pair<std::string_view, fusion_projection_mode> table[] = {
-        {"append", fusion_projection_mode::append},
-        {"staged", fusion_projection_mode::staged},
-        {"none", fusion_projection_mode::none},
-    };
-    return detail::lookup_enum(table, s, out);
-}
-
-void tag_invoke(json::value_from_tag, json::value& jv, const fusion_staged_terminal& v) {
-    auto& o = jv.emplace_object();
-    detail::write(o, "assistantMessage", v.assistant_message);
-    detail::write(o, "toolName", v.tool_name);
-    detail::write(o, "toolCallId", v.tool_call_id);
-    detail::write(o, "arguments", v.arguments);
-    detail::write(o, "phaseId", v.phase_id);
-}
-
-fusion_staged_terminal tag_invoke(json::value_to_tag<fusion_staged_terminal>,
-                                  const json::value& jv) {
-    const auto& o = detail::expect_object(jv, "fusion_staged_terminal");
-    fusion_staged_terminal out;
-    detail::read(o, "assistantMessage", out.assistant_message,
-                 "fusion_staged_terminal.assistant_message");
-    detail::read(o, "toolName", out.tool_name, "fusion_staged_terminal.tool_name");
-    detail::read(o, "toolCallId", out.tool_call_id, "fusion_staged_terminal.tool_call_id");
-    detail::read(o, "arguments", out.arguments, "fusion_staged_terminal.arguments");
-    detail::read(o, "phaseId", out.phase_id, "fusion_staged_terminal.phase_id");
-    return out;
-}
-
-void tag_invoke(json::value_from_tag, json::value& jv, const assistant_fusion_phase_failed& v) {
-    auto& o = jv.emplace_object();
-    detail::write(o, "fusionId", v.fusion_id);
-    detail::write(o, "phaseId", v.phase_id);
-    detail::write(o, "phaseKind", v.phase_kind);
-    detail::write(o, "role", v.role);
-    detail::write(o, "conversationScope", v.conversation_scope);
-    detail::write(o, "model", v.model);
-    detail::write_optional(o, "reasoningEffort", v.reasoning_effort);
-    detail::write(o, "status", v.status);
-    detail::write(o, "reason", v.reason);
-    detail::write(o, "durationMs", v.duration_ms);
-    detail::write(o, "usage", v.usage);
-    detail::write_optional(o, "errorMessage", v.error_message);
-    detail::write_optional(o, "degradedToPhaseId", v.degraded_to_phase_id);
-}
-
-assistant_fusion_phase_failed tag_invoke(json::value_to_tag<assistant_fusion_phase_failed>,
-                                         const json::value& jv) {
-    return assistant_fusion_phase_failed::from_data(
-        detail::expect_object(jv, "assistant_fusion_phase_failed"));
-}
-
-assistant_fusion_phase_failed assistant_fusion_phase_failed::from_data(const json::object& o) {
-    assistant_fusion_phase_failed out;
-    detail::read(o, "fusionId", out.fusion_id, "assistant_fusion_phase_failed.fusion_id");
-    detail::read(o, "phaseId", out.phase_id, "assistant_fusion_phase_failed.phase_id");
-    detail::read(o, "phaseKind", out.phase_kind, "assistant_fusion_phase_failed.phase_kind");
-    detail::read(o, "role", out.role, "assistant_fusion_phase_failed.role");
-    detail::read(o, "conversationScope", out.conversation_scope,
-                 "assistant_fusion_phase_failed.conversation_scope");
-    detail::read(o, "model", out.model, "assistant_fusion_phase_failed.model");
-    detail::read_optional(o, "reasoningEffort", out.reasoning_effort,
-                          "assistant_fusion_phase_failed.reasoning_effort");
-    detail::read(o, "status", out.status, "assistant_fusion_phase_failed.status");
-    detail::read(o, "reason", out.reason, "assistant_fusion_phase_failed.reason");
-    detail::read(o, "durationMs", out.duration_ms, "assistant_fusion_phase_failed.duration_ms");
-    detail::read(o, "usage", out.usage, "assistant_fusion_phase_failed.usage");
-    detail::read_optional(o, "errorMessage", out.error_message,
-                          "assistant_fusion_phase_failed.error_message");
-    detail::read_optional(o, "degradedToPhaseId", out.degraded_to_phase_id,
-                          "assistant_fusion_phase_failed.degraded_to_phase_id");
-    return out;
-}
-
-void tag_invoke(json::value_from_tag, json::value& jv, const assistant_server_tool_progress& v) {
-    auto& o = jv.emplace_object();
-    detail::write(o, "outputIndex", v.output_index);
-    detail::write(o, "kind", v.kind);
-    detail::write(o, "status", v.status);
-}
-
-assistant_server_tool_progress tag_invoke(json::value_to_tag<assistant_server_tool_progress>,
-                                          const json::value& jv) {
-    return assistant_server_tool_progress::from_data(
-        detail::expect_object(jv, "assistant_server_tool_progress"));
-}
-
-assistant_server_tool_progress assistant_server_tool_progress::from_data(const json::object& o) {
-    assistant_server_tool_progress out;
-    detail::read(o, "outputIndex", out.output_index, "assistant_server_tool_progress.output_index");
-    detail::read(o, "kind", out.kind, "assistant_server_tool_progress.kind");
-    detail::read(o, "status", out.status, "assistant_server_tool_progress.status");
-    return out;
-}
-
-void tag_invoke(json::value_from_tag, json::value& jv, const assistant_reasoning& v) {
-    auto& o = jv.emplace_object();
-    detail::write(o, "reasoningId", v.reasoning_id);
-    detail::write(o, "content", v.content);
-    detail::write_optional(o, "rte", v.rte);
-}
-
-assistant_reasoning tag_invoke(json::value_to_tag<assistant_reasoning>, const json::value& jv) {
-    return assistant_reasoning::from_data(detail::expect_object(jv, "assistant_reasoning"));
-}
-
-assistant_reasoning assistant_reasoning::from_data(const json::object& o) {
-    assistant_reasoning out;
-    detail::read(o, "reasoningId", out.reasoning_id, "assistant_reasoning.reasoning_id");
-    detail::read(o, "content", out.content, "assistant_reasoning.content");
-    detail::read_optional(o, "rte", out.rte, "assistant_reasoning.rte");
     return out;
 }
 

@@ -11,6 +11,253 @@ namespace copilot::events {
 
 namespace json = boost::json;
 
+std::string_view to_string(fusion_phase_activity_kind v) noexcept {
+    switch (v) {
+    case fusion_phase_activity_kind::model_output:
+        return "model_output";
+    case fusion_phase_activity_kind::tool_started:
+        return "tool_started";
+    case fusion_phase_activity_kind::tool_completed:
+        return "tool_completed";
+    }
+    return {};
+}
+
+bool from_string(std::string_view s, fusion_phase_activity_kind& out) noexcept {
+    static constexpr std::pair<std::string_view, fusion_phase_activity_kind> table[] = {
+        {"model_output", fusion_phase_activity_kind::model_output},
+        {"tool_started", fusion_phase_activity_kind::tool_started},
+        {"tool_completed", fusion_phase_activity_kind::tool_completed},
+    };
+    return detail::lookup_enum(table, s, out);
+}
+
+void tag_invoke(json::value_from_tag, json::value& jv, const assistant_fusion_phase_completed& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "fusionId", v.fusion_id);
+    detail::write(o, "phaseId", v.phase_id);
+    detail::write(o, "phaseKind", v.phase_kind);
+    detail::write(o, "role", v.role);
+    detail::write(o, "conversationScope", v.conversation_scope);
+    detail::write(o, "model", v.model);
+    detail::write_optional(o, "reasoningEffort", v.reasoning_effort);
+    detail::write(o, "status", v.status);
+    detail::write(o, "content", v.content);
+    detail::write(o, "verdict", v.verdict);
+    detail::write(o, "durationMs", v.duration_ms);
+    detail::write(o, "usage", v.usage);
+    detail::write_optional(o, "projectionMessage", v.projection_message);
+    detail::write_optional(o, "projectionMode", v.projection_mode);
+    detail::write_optional(o, "stagedTerminal", v.staged_terminal);
+    detail::write_optional(o, "endedWithBackgroundWork", v.ended_with_background_work);
+}
+
+assistant_fusion_phase_completed tag_invoke(json::value_to_tag<assistant_fusion_phase_completed>,
+                                            const json::value& jv) {
+    return assistant_fusion_phase_completed::from_data(
+        detail::expect_object(jv, "assistant_fusion_phase_completed"));
+}
+
+assistant_fusion_phase_completed
+assistant_fusion_phase_completed::from_data(const json::object& o) {
+    assistant_fusion_phase_completed out;
+    detail::read(o, "fusionId", out.fusion_id, "assistant_fusion_phase_completed.fusion_id");
+    detail::read(o, "phaseId", out.phase_id, "assistant_fusion_phase_completed.phase_id");
+    detail::read(o, "phaseKind", out.phase_kind, "assistant_fusion_phase_completed.phase_kind");
+    detail::read(o, "role", out.role, "assistant_fusion_phase_completed.role");
+    detail::read(o, "conversationScope", out.conversation_scope,
+                 "assistant_fusion_phase_completed.conversation_scope");
+    detail::read(o, "model", out.model, "assistant_fusion_phase_completed.model");
+    detail::read_optional(o, "reasoningEffort", out.reasoning_effort,
+                          "assistant_fusion_phase_completed.reasoning_effort");
+    detail::read(o, "status", out.status, "assistant_fusion_phase_completed.status");
+    detail::read(o, "content", out.content, "assistant_fusion_phase_completed.content");
+    detail::read(o, "verdict", out.verdict, "assistant_fusion_phase_completed.verdict");
+    detail::read(o, "durationMs", out.duration_ms, "assistant_fusion_phase_completed.duration_ms");
+    detail::read(o, "usage", out.usage, "assistant_fusion_phase_completed.usage");
+    detail::read_optional(o, "projectionMessage", out.projection_message,
+                          "assistant_fusion_phase_completed.projection_message");
+    detail::read_optional(o, "projectionMode", out.projection_mode,
+                          "assistant_fusion_phase_completed.projection_mode");
+    detail::read_optional(o, "stagedTerminal", out.staged_terminal,
+                          "assistant_fusion_phase_completed.staged_terminal");
+    detail::read_optional(o, "endedWithBackgroundWork", out.ended_with_background_work,
+                          "assistant_fusion_phase_completed.ended_with_background_work");
+    return out;
+}
+
+std::string_view to_string(fusion_phase_status v) noexcept {
+    switch (v) {
+    case fusion_phase_status::succeeded:
+        return "succeeded";
+    case fusion_phase_status::failed:
+        return "failed";
+    case fusion_phase_status::cancelled:
+        return "cancelled";
+    }
+    return {};
+}
+
+bool from_string(std::string_view s, fusion_phase_status& out) noexcept {
+    static constexpr std::pair<std::string_view, fusion_phase_status> table[] = {
+        {"succeeded", fusion_phase_status::succeeded},
+        {"failed", fusion_phase_status::failed},
+        {"cancelled", fusion_phase_status::cancelled},
+    };
+    return detail::lookup_enum(table, s, out);
+}
+
+void tag_invoke(json::value_from_tag, json::value& jv, const fusion_phase_usage& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "requestCount", v.request_count);
+    detail::write(o, "inputTokens", v.input_tokens);
+    detail::write(o, "outputTokens", v.output_tokens);
+    detail::write(o, "cachedTokens", v.cached_tokens);
+    detail::write_optional(o, "cacheWriteTokens", v.cache_write_tokens);
+    detail::write(o, "totalNanoAiu", v.total_nano_aiu);
+}
+
+fusion_phase_usage tag_invoke(json::value_to_tag<fusion_phase_usage>, const json::value& jv) {
+    const auto& o = detail::expect_object(jv, "fusion_phase_usage");
+    fusion_phase_usage out;
+    detail::read(o, "requestCount", out.request_count, "fusion_phase_usage.request_count");
+    detail::read(o, "inputTokens", out.input_tokens, "fusion_phase_usage.input_tokens");
+    detail::read(o, "outputTokens", out.output_tokens, "fusion_phase_usage.output_tokens");
+    detail::read(o, "cachedTokens", out.cached_tokens, "fusion_phase_usage.cached_tokens");
+    detail::read_optional(o, "cacheWriteTokens", out.cache_write_tokens,
+                          "fusion_phase_usage.cache_write_tokens");
+    detail::read(o, "totalNanoAiu", out.total_nano_aiu, "fusion_phase_usage.total_nano_aiu");
+    return out;
+}
+
+std::string_view to_string(fusion_projection_mode v) noexcept {
+    switch (v) {
+    case fusion_projection_mode::append:
+        return "append";
+    case fusion_projection_mode::staged:
+        return "staged";
+    case fusion_projection_mode::none:
+        return "none";
+    }
+    return {};
+}
+
+bool from_string(std::string_view s, fusion_projection_mode& out) noexcept {
+    static constexpr std::pair<std::string_view, fusion_projection_mode> table[] = {
+        {"append", fusion_projection_mode::append},
+        {"staged", fusion_projection_mode::staged},
+        {"none", fusion_projection_mode::none},
+    };
+    return detail::lookup_enum(table, s, out);
+}
+
+void tag_invoke(json::value_from_tag, json::value& jv, const fusion_staged_terminal& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "assistantMessage", v.assistant_message);
+    detail::write(o, "toolName", v.tool_name);
+    detail::write(o, "toolCallId", v.tool_call_id);
+    detail::write(o, "arguments", v.arguments);
+    detail::write(o, "phaseId", v.phase_id);
+}
+
+fusion_staged_terminal tag_invoke(json::value_to_tag<fusion_staged_terminal>,
+                                  const json::value& jv) {
+    const auto& o = detail::expect_object(jv, "fusion_staged_terminal");
+    fusion_staged_terminal out;
+    detail::read(o, "assistantMessage", out.assistant_message,
+                 "fusion_staged_terminal.assistant_message");
+    detail::read(o, "toolName", out.tool_name, "fusion_staged_terminal.tool_name");
+    detail::read(o, "toolCallId", out.tool_call_id, "fusion_staged_terminal.tool_call_id");
+    detail::read(o, "arguments", out.arguments, "fusion_staged_terminal.arguments");
+    detail::read(o, "phaseId", out.phase_id, "fusion_staged_terminal.phase_id");
+    return out;
+}
+
+void tag_invoke(json::value_from_tag, json::value& jv, const assistant_fusion_phase_failed& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "fusionId", v.fusion_id);
+    detail::write(o, "phaseId", v.phase_id);
+    detail::write(o, "phaseKind", v.phase_kind);
+    detail::write(o, "role", v.role);
+    detail::write(o, "conversationScope", v.conversation_scope);
+    detail::write(o, "model", v.model);
+    detail::write_optional(o, "reasoningEffort", v.reasoning_effort);
+    detail::write(o, "status", v.status);
+    detail::write(o, "reason", v.reason);
+    detail::write(o, "durationMs", v.duration_ms);
+    detail::write(o, "usage", v.usage);
+    detail::write_optional(o, "errorMessage", v.error_message);
+    detail::write_optional(o, "degradedToPhaseId", v.degraded_to_phase_id);
+}
+
+assistant_fusion_phase_failed tag_invoke(json::value_to_tag<assistant_fusion_phase_failed>,
+                                         const json::value& jv) {
+    return assistant_fusion_phase_failed::from_data(
+        detail::expect_object(jv, "assistant_fusion_phase_failed"));
+}
+
+assistant_fusion_phase_failed assistant_fusion_phase_failed::from_data(const json::object& o) {
+    assistant_fusion_phase_failed out;
+    detail::read(o, "fusionId", out.fusion_id, "assistant_fusion_phase_failed.fusion_id");
+    detail::read(o, "phaseId", out.phase_id, "assistant_fusion_phase_failed.phase_id");
+    detail::read(o, "phaseKind", out.phase_kind, "assistant_fusion_phase_failed.phase_kind");
+    detail::read(o, "role", out.role, "assistant_fusion_phase_failed.role");
+    detail::read(o, "conversationScope", out.conversation_scope,
+                 "assistant_fusion_phase_failed.conversation_scope");
+    detail::read(o, "model", out.model, "assistant_fusion_phase_failed.model");
+    detail::read_optional(o, "reasoningEffort", out.reasoning_effort,
+                          "assistant_fusion_phase_failed.reasoning_effort");
+    detail::read(o, "status", out.status, "assistant_fusion_phase_failed.status");
+    detail::read(o, "reason", out.reason, "assistant_fusion_phase_failed.reason");
+    detail::read(o, "durationMs", out.duration_ms, "assistant_fusion_phase_failed.duration_ms");
+    detail::read(o, "usage", out.usage, "assistant_fusion_phase_failed.usage");
+    detail::read_optional(o, "errorMessage", out.error_message,
+                          "assistant_fusion_phase_failed.error_message");
+    detail::read_optional(o, "degradedToPhaseId", out.degraded_to_phase_id,
+                          "assistant_fusion_phase_failed.degraded_to_phase_id");
+    return out;
+}
+
+void tag_invoke(json::value_from_tag, json::value& jv, const assistant_server_tool_progress& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "outputIndex", v.output_index);
+    detail::write(o, "kind", v.kind);
+    detail::write(o, "status", v.status);
+}
+
+assistant_server_tool_progress tag_invoke(json::value_to_tag<assistant_server_tool_progress>,
+                                          const json::value& jv) {
+    return assistant_server_tool_progress::from_data(
+        detail::expect_object(jv, "assistant_server_tool_progress"));
+}
+
+assistant_server_tool_progress assistant_server_tool_progress::from_data(const json::object& o) {
+    assistant_server_tool_progress out;
+    detail::read(o, "outputIndex", out.output_index, "assistant_server_tool_progress.output_index");
+    detail::read(o, "kind", out.kind, "assistant_server_tool_progress.kind");
+    detail::read(o, "status", out.status, "assistant_server_tool_progress.status");
+    return out;
+}
+
+void tag_invoke(json::value_from_tag, json::value& jv, const assistant_reasoning& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "reasoningId", v.reasoning_id);
+    detail::write(o, "content", v.content);
+    detail::write_optional(o, "rte", v.rte);
+}
+
+assistant_reasoning tag_invoke(json::value_to_tag<assistant_reasoning>, const json::value& jv) {
+    return assistant_reasoning::from_data(detail::expect_object(jv, "assistant_reasoning"));
+}
+
+assistant_reasoning assistant_reasoning::from_data(const json::object& o) {
+    assistant_reasoning out;
+    detail::read(o, "reasoningId", out.reasoning_id, "assistant_reasoning.reasoning_id");
+    detail::read(o, "content", out.content, "assistant_reasoning.content");
+    detail::read_optional(o, "rte", out.rte, "assistant_reasoning.rte");
+    return out;
+}
+
 void tag_invoke(json::value_from_tag, json::value& jv, const assistant_reasoning_delta& v) {
     auto& o = jv.emplace_object();
     detail::write(o, "reasoningId", v.reasoning_id);
@@ -1382,9 +1629,9 @@ tool_shell_output tool_shell_output::from_data(const json::object& o) {
 
 std::string_view to_string(tool_shell_output_stream v) noexcept {
     switch (v) {
-    case tool_shell_output_stream::stdout:
+    case tool_shell_output_stream::stdout_:
         return "stdout";
-    case tool_shell_output_stream::stderr:
+    case tool_shell_output_stream::stderr_:
         return "stderr";
     case tool_shell_output_stream::terminal:
         return "terminal";
@@ -1394,8 +1641,8 @@ std::string_view to_string(tool_shell_output_stream v) noexcept {
 
 bool from_string(std::string_view s, tool_shell_output_stream& out) noexcept {
     static constexpr std::pair<std::string_view, tool_shell_output_stream> table[] = {
-        {"stdout", tool_shell_output_stream::stdout},
-        {"stderr", tool_shell_output_stream::stderr},
+        {"stdout", tool_shell_output_stream::stdout_},
+        {"stderr", tool_shell_output_stream::stderr_},
         {"terminal", tool_shell_output_stream::terminal},
     };
     return detail::lookup_enum(table, s, out);
@@ -2255,16 +2502,737 @@ skill_context_delivered_ref skill_context_delivered_ref::from_data(const json::o
     return out;
 }
 
-void tag_invoke(json::value_from_tag, json::value& jv, const sandbox_decision& /*v*/) {
-    jv.emplace_object();
+void tag_invoke(json::value_from_tag, json::value& jv, const sandbox_decision& v) {
+    jv = std::visit([&](const auto& alt) { return detail::encode(alt, jv.storage()); }, v.value);
+}
+
+sandbox_decision sandbox_decision::from_data(const json::object& o) {
+    return tag_invoke(json::value_to_tag<sandbox_decision>{}, json::value(o));
 }
 
 sandbox_decision tag_invoke(json::value_to_tag<sandbox_decision>, const json::value& jv) {
-    return sandbox_decision::from_data(detail::expect_object(jv, "sandbox_decision"));
+    sandbox_decision out;
+    const auto tag = detail::tag_of(jv, "kind");
+    if (tag == "policy_resolved") {
+        out.value.emplace<0>();
+        detail::decode(jv, std::get<0>(out.value), "sandbox_decision");
+    } else if (tag == "spawn_completed") {
+        out.value.emplace<1>();
+        detail::decode(jv, std::get<1>(out.value), "sandbox_decision");
+    } else if (tag == "enforcement_state") {
+        out.value.emplace<2>();
+        detail::decode(jv, std::get<2>(out.value), "sandbox_decision");
+    } else if (tag == "access_denied") {
+        out.value.emplace<3>();
+        detail::decode(jv, std::get<3>(out.value), "sandbox_decision");
+    } else if (tag == "access_recorded") {
+        out.value.emplace<4>();
+        detail::decode(jv, std::get<4>(out.value), "sandbox_decision");
+    } else if (tag == "bypass_decided") {
+        out.value.emplace<5>();
+        detail::decode(jv, std::get<5>(out.value), "sandbox_decision");
+    } else if (tag == "permissive_retry_decided") {
+        out.value.emplace<6>();
+        detail::decode(jv, std::get<6>(out.value), "sandbox_decision");
+    } else if (tag == "permissive_retry_completed") {
+        out.value.emplace<7>();
+        detail::decode(jv, std::get<7>(out.value), "sandbox_decision");
+    } else {
+        out.value = jv;
+    }
+    return out;
 }
 
-sandbox_decision sandbox_decision::from_data(const json::object& /*o*/) {
-    sandbox_decision out;
+void tag_invoke(json::value_from_tag, json::value& jv, const sandbox_decision_policy_resolved& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "control", v.control);
+    detail::write(o, "outcome", v.outcome);
+    detail::write_optional(o, "toolCallId", v.tool_call_id);
+    detail::write(o, "platform", v.platform);
+    detail::write(o, "backend", v.backend);
+    detail::write(o, "policySource", v.policy_source);
+    detail::write(o, "enforcementPoint", v.enforcement_point);
+    detail::write(o, "readwritePathsCount", v.readwrite_paths_count);
+    detail::write(o, "readonlyPathsCount", v.readonly_paths_count);
+    detail::write(o, "deniedPathsCount", v.denied_paths_count);
+    detail::write(o, "addCurrentWorkingDirectory", v.add_current_working_directory);
+    detail::write(o, "allowOutbound", v.allow_outbound);
+    detail::write(o, "allowLocalNetwork", v.allow_local_network);
+    detail::write(o, "proxyMode", v.proxy_mode);
+    detail::write(o, "allowBypass", v.allow_bypass);
+    detail::write(o, "gitAuth", v.git_auth);
+    detail::write(o, "ghAuth", v.gh_auth);
+    detail::write(o, "keychainAccess", v.keychain_access);
+    detail::write_optional(o, "effectiveFilesystemPolicy", v.effective_filesystem_policy);
+    detail::write_optional(o, "degradationReason", v.degradation_reason);
+    detail::write(o, "kind", v.kind);
+}
+
+sandbox_decision_policy_resolved tag_invoke(json::value_to_tag<sandbox_decision_policy_resolved>,
+                                            const json::value& jv) {
+    const auto& o = detail::expect_object(jv, "sandbox_decision_policy_resolved");
+    sandbox_decision_policy_resolved out;
+    detail::read(o, "control", out.control, "sandbox_decision_policy_resolved.control");
+    detail::read(o, "outcome", out.outcome, "sandbox_decision_policy_resolved.outcome");
+    detail::read_optional(o, "toolCallId", out.tool_call_id,
+                          "sandbox_decision_policy_resolved.tool_call_id");
+    detail::read(o, "platform", out.platform, "sandbox_decision_policy_resolved.platform");
+    detail::read(o, "backend", out.backend, "sandbox_decision_policy_resolved.backend");
+    detail::read(o, "policySource", out.policy_source,
+                 "sandbox_decision_policy_resolved.policy_source");
+    detail::read(o, "enforcementPoint", out.enforcement_point,
+                 "sandbox_decision_policy_resolved.enforcement_point");
+    detail::read(o, "readwritePathsCount", out.readwrite_paths_count,
+                 "sandbox_decision_policy_resolved.readwrite_paths_count");
+    detail::read(o, "readonlyPathsCount", out.readonly_paths_count,
+                 "sandbox_decision_policy_resolved.readonly_paths_count");
+    detail::read(o, "deniedPathsCount", out.denied_paths_count,
+                 "sandbox_decision_policy_resolved.denied_paths_count");
+    detail::read(o, "addCurrentWorkingDirectory", out.add_current_working_directory,
+                 "sandbox_decision_policy_resolved.add_current_working_directory");
+    detail::read(o, "allowOutbound", out.allow_outbound,
+                 "sandbox_decision_policy_resolved.allow_outbound");
+    detail::read(o, "allowLocalNetwork", out.allow_local_network,
+                 "sandbox_decision_policy_resolved.allow_local_network");
+    detail::read(o, "proxyMode", out.proxy_mode, "sandbox_decision_policy_resolved.proxy_mode");
+    detail::read(o, "allowBypass", out.allow_bypass,
+                 "sandbox_decision_policy_resolved.allow_bypass");
+    detail::read(o, "gitAuth", out.git_auth, "sandbox_decision_policy_resolved.git_auth");
+    detail::read(o, "ghAuth", out.gh_auth, "sandbox_decision_policy_resolved.gh_auth");
+    detail::read(o, "keychainAccess", out.keychain_access,
+                 "sandbox_decision_policy_resolved.keychain_access");
+    detail::read_optional(o, "effectiveFilesystemPolicy", out.effective_filesystem_policy,
+                          "sandbox_decision_policy_resolved.effective_filesystem_policy");
+    detail::read_optional(o, "degradationReason", out.degradation_reason,
+                          "sandbox_decision_policy_resolved.degradation_reason");
+    detail::read(o, "kind", out.kind, "sandbox_decision_policy_resolved.kind");
+    return out;
+}
+
+std::string_view to_string(sandbox_control v) noexcept {
+    switch (v) {
+    case sandbox_control::process:
+        return "process";
+    case sandbox_control::filesystem:
+        return "filesystem";
+    case sandbox_control::network:
+        return "network";
+    case sandbox_control::routing:
+        return "routing";
+    case sandbox_control::bypass:
+        return "bypass";
+    case sandbox_control::credentials:
+        return "credentials";
+    case sandbox_control::platform:
+        return "platform";
+    }
+    return {};
+}
+
+bool from_string(std::string_view s, sandbox_control& out) noexcept {
+    static constexpr std::pair<std::string_view, sandbox_control> table[] = {
+        {"process", sandbox_control::process},   {"filesystem", sandbox_control::filesystem},
+        {"network", sandbox_control::network},   {"routing", sandbox_control::routing},
+        {"bypass", sandbox_control::bypass},     {"credentials", sandbox_control::credentials},
+        {"platform", sandbox_control::platform},
+    };
+    return detail::lookup_enum(table, s, out);
+}
+
+std::string_view to_string(sandbox_outcome v) noexcept {
+    switch (v) {
+    case sandbox_outcome::resolved:
+        return "resolved";
+    case sandbox_outcome::inactive:
+        return "inactive";
+    case sandbox_outcome::engaged:
+        return "engaged";
+    case sandbox_outcome::succeeded:
+        return "succeeded";
+    case sandbox_outcome::failed:
+        return "failed";
+    case sandbox_outcome::degraded:
+        return "degraded";
+    case sandbox_outcome::denied:
+        return "denied";
+    case sandbox_outcome::approved:
+        return "approved";
+    case sandbox_outcome::declined:
+        return "declined";
+    case sandbox_outcome::allowed:
+        return "allowed";
+    }
+    return {};
+}
+
+bool from_string(std::string_view s, sandbox_outcome& out) noexcept {
+    static constexpr std::pair<std::string_view, sandbox_outcome> table[] = {
+        {"resolved", sandbox_outcome::resolved}, {"inactive", sandbox_outcome::inactive},
+        {"engaged", sandbox_outcome::engaged},   {"succeeded", sandbox_outcome::succeeded},
+        {"failed", sandbox_outcome::failed},     {"degraded", sandbox_outcome::degraded},
+        {"denied", sandbox_outcome::denied},     {"approved", sandbox_outcome::approved},
+        {"declined", sandbox_outcome::declined}, {"allowed", sandbox_outcome::allowed},
+    };
+    return detail::lookup_enum(table, s, out);
+}
+
+std::string_view to_string(sandbox_platform v) noexcept {
+    switch (v) {
+    case sandbox_platform::macos:
+        return "macos";
+    case sandbox_platform::linux_:
+        return "linux";
+    case sandbox_platform::windows:
+        return "windows";
+    case sandbox_platform::other:
+        return "other";
+    }
+    return {};
+}
+
+bool from_string(std::string_view s, sandbox_platform& out) noexcept {
+    static constexpr std::pair<std::string_view, sandbox_platform> table[] = {
+        {"macos", sandbox_platform::macos},
+        {"linux", sandbox_platform::linux_},
+        {"windows", sandbox_platform::windows},
+        {"other", sandbox_platform::other},
+    };
+    return detail::lookup_enum(table, s, out);
+}
+
+std::string_view to_string(sandbox_backend v) noexcept {
+    switch (v) {
+    case sandbox_backend::seatbelt:
+        return "seatbelt";
+    case sandbox_backend::bubblewrap:
+        return "bubblewrap";
+    case sandbox_backend::process_container:
+        return "process_container";
+    case sandbox_backend::unsupported:
+        return "unsupported";
+    }
+    return {};
+}
+
+bool from_string(std::string_view s, sandbox_backend& out) noexcept {
+    static constexpr std::pair<std::string_view, sandbox_backend> table[] = {
+        {"seatbelt", sandbox_backend::seatbelt},
+        {"bubblewrap", sandbox_backend::bubblewrap},
+        {"process_container", sandbox_backend::process_container},
+        {"unsupported", sandbox_backend::unsupported},
+    };
+    return detail::lookup_enum(table, s, out);
+}
+
+std::string_view to_string(sandbox_policy_source v) noexcept {
+    switch (v) {
+    case sandbox_policy_source::default_policy:
+        return "default_policy";
+    case sandbox_policy_source::user_policy:
+        return "user_policy";
+    }
+    return {};
+}
+
+bool from_string(std::string_view s, sandbox_policy_source& out) noexcept {
+    static constexpr std::pair<std::string_view, sandbox_policy_source> table[] = {
+        {"default_policy", sandbox_policy_source::default_policy},
+        {"user_policy", sandbox_policy_source::user_policy},
+    };
+    return detail::lookup_enum(table, s, out);
+}
+
+std::string_view to_string(sandbox_enforcement_point v) noexcept {
+    switch (v) {
+    case sandbox_enforcement_point::shell:
+        return "shell";
+    case sandbox_enforcement_point::builtin_filesystem:
+        return "builtin_filesystem";
+    case sandbox_enforcement_point::search:
+        return "search";
+    case sandbox_enforcement_point::web_fetch:
+        return "web_fetch";
+    case sandbox_enforcement_point::mcp:
+        return "mcp";
+    case sandbox_enforcement_point::lsp:
+        return "lsp";
+    }
+    return {};
+}
+
+bool from_string(std::string_view s, sandbox_enforcement_point& out) noexcept {
+    static constexpr std::pair<std::string_view, sandbox_enforcement_point> table[] = {
+        {"shell", sandbox_enforcement_point::shell},
+        {"builtin_filesystem", sandbox_enforcement_point::builtin_filesystem},
+        {"search", sandbox_enforcement_point::search},
+        {"web_fetch", sandbox_enforcement_point::web_fetch},
+        {"mcp", sandbox_enforcement_point::mcp},
+        {"lsp", sandbox_enforcement_point::lsp},
+    };
+    return detail::lookup_enum(table, s, out);
+}
+
+std::string_view to_string(sandbox_proxy_mode v) noexcept {
+    switch (v) {
+    case sandbox_proxy_mode::none:
+        return "none";
+    case sandbox_proxy_mode::loopback:
+        return "loopback";
+    case sandbox_proxy_mode::external:
+        return "external";
+    }
+    return {};
+}
+
+bool from_string(std::string_view s, sandbox_proxy_mode& out) noexcept {
+    static constexpr std::pair<std::string_view, sandbox_proxy_mode> table[] = {
+        {"none", sandbox_proxy_mode::none},
+        {"loopback", sandbox_proxy_mode::loopback},
+        {"external", sandbox_proxy_mode::external},
+    };
+    return detail::lookup_enum(table, s, out);
+}
+
+void tag_invoke(json::value_from_tag, json::value& jv, const sandbox_filesystem_policy_details& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "readwritePaths", v.readwrite_paths);
+    detail::write(o, "readonlyPaths", v.readonly_paths);
+    detail::write(o, "deniedPaths", v.denied_paths);
+}
+
+sandbox_filesystem_policy_details tag_invoke(json::value_to_tag<sandbox_filesystem_policy_details>,
+                                             const json::value& jv) {
+    const auto& o = detail::expect_object(jv, "sandbox_filesystem_policy_details");
+    sandbox_filesystem_policy_details out;
+    detail::read(o, "readwritePaths", out.readwrite_paths,
+                 "sandbox_filesystem_policy_details.readwrite_paths");
+    detail::read(o, "readonlyPaths", out.readonly_paths,
+                 "sandbox_filesystem_policy_details.readonly_paths");
+    detail::read(o, "deniedPaths", out.denied_paths,
+                 "sandbox_filesystem_policy_details.denied_paths");
+    return out;
+}
+
+std::string_view to_string(sandbox_degradation_reason v) noexcept {
+    switch (v) {
+    case sandbox_degradation_reason::denied_paths_unsupported:
+        return "denied_paths_unsupported";
+    case sandbox_degradation_reason::unsupported_platform:
+        return "unsupported_platform";
+    }
+    return {};
+}
+
+bool from_string(std::string_view s, sandbox_degradation_reason& out) noexcept {
+    static constexpr std::pair<std::string_view, sandbox_degradation_reason> table[] = {
+        {"denied_paths_unsupported", sandbox_degradation_reason::denied_paths_unsupported},
+        {"unsupported_platform", sandbox_degradation_reason::unsupported_platform},
+    };
+    return detail::lookup_enum(table, s, out);
+}
+
+void tag_invoke(json::value_from_tag, json::value& jv, const sandbox_decision_spawn_completed& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "control", v.control);
+    detail::write(o, "outcome", v.outcome);
+    detail::write_optional(o, "toolCallId", v.tool_call_id);
+    detail::write(o, "platform", v.platform);
+    detail::write(o, "backend", v.backend);
+    detail::write(o, "enforcementPoint", v.enforcement_point);
+    detail::write(o, "durationMs", v.duration_ms);
+    detail::write_optional(o, "degradationReason", v.degradation_reason);
+    detail::write(o, "kind", v.kind);
+}
+
+sandbox_decision_spawn_completed tag_invoke(json::value_to_tag<sandbox_decision_spawn_completed>,
+                                            const json::value& jv) {
+    const auto& o = detail::expect_object(jv, "sandbox_decision_spawn_completed");
+    sandbox_decision_spawn_completed out;
+    detail::read(o, "control", out.control, "sandbox_decision_spawn_completed.control");
+    detail::read(o, "outcome", out.outcome, "sandbox_decision_spawn_completed.outcome");
+    detail::read_optional(o, "toolCallId", out.tool_call_id,
+                          "sandbox_decision_spawn_completed.tool_call_id");
+    detail::read(o, "platform", out.platform, "sandbox_decision_spawn_completed.platform");
+    detail::read(o, "backend", out.backend, "sandbox_decision_spawn_completed.backend");
+    detail::read(o, "enforcementPoint", out.enforcement_point,
+                 "sandbox_decision_spawn_completed.enforcement_point");
+    detail::read(o, "durationMs", out.duration_ms, "sandbox_decision_spawn_completed.duration_ms");
+    detail::read_optional(o, "degradationReason", out.degradation_reason,
+                          "sandbox_decision_spawn_completed.degradation_reason");
+    detail::read(o, "kind", out.kind, "sandbox_decision_spawn_completed.kind");
+    return out;
+}
+
+void tag_invoke(json::value_from_tag,
+                json::value& jv,
+                const sandbox_decision_enforcement_state& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "control", v.control);
+    detail::write(o, "outcome", v.outcome);
+    detail::write_optional(o, "toolCallId", v.tool_call_id);
+    detail::write(o, "platform", v.platform);
+    detail::write(o, "backend", v.backend);
+    detail::write(o, "enforcementPoint", v.enforcement_point);
+    detail::write_optional(o, "attestation", v.attestation);
+    detail::write_optional(o, "command", v.command);
+    detail::write(o, "kind", v.kind);
+}
+
+sandbox_decision_enforcement_state
+tag_invoke(json::value_to_tag<sandbox_decision_enforcement_state>, const json::value& jv) {
+    const auto& o = detail::expect_object(jv, "sandbox_decision_enforcement_state");
+    sandbox_decision_enforcement_state out;
+    detail::read(o, "control", out.control, "sandbox_decision_enforcement_state.control");
+    detail::read(o, "outcome", out.outcome, "sandbox_decision_enforcement_state.outcome");
+    detail::read_optional(o, "toolCallId", out.tool_call_id,
+                          "sandbox_decision_enforcement_state.tool_call_id");
+    detail::read(o, "platform", out.platform, "sandbox_decision_enforcement_state.platform");
+    detail::read(o, "backend", out.backend, "sandbox_decision_enforcement_state.backend");
+    detail::read(o, "enforcementPoint", out.enforcement_point,
+                 "sandbox_decision_enforcement_state.enforcement_point");
+    detail::read_optional(o, "attestation", out.attestation,
+                          "sandbox_decision_enforcement_state.attestation");
+    detail::read_optional(o, "command", out.command, "sandbox_decision_enforcement_state.command");
+    detail::read(o, "kind", out.kind, "sandbox_decision_enforcement_state.kind");
+    return out;
+}
+
+std::string_view to_string(sandbox_attestation v) noexcept {
+    switch (v) {
+    case sandbox_attestation::spawn_succeeded:
+        return "spawn_succeeded";
+    case sandbox_attestation::unsupported:
+        return "unsupported";
+    case sandbox_attestation::builtin_policy_checked:
+        return "builtin_policy_checked";
+    }
+    return {};
+}
+
+bool from_string(std::string_view s, sandbox_attestation& out) noexcept {
+    static constexpr std::pair<std::string_view, sandbox_attestation> table[] = {
+        {"spawn_succeeded", sandbox_attestation::spawn_succeeded},
+        {"unsupported", sandbox_attestation::unsupported},
+        {"builtin_policy_checked", sandbox_attestation::builtin_policy_checked},
+    };
+    return detail::lookup_enum(table, s, out);
+}
+
+void tag_invoke(json::value_from_tag, json::value& jv, const sandbox_decision_access_denied& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "control", v.control);
+    detail::write(o, "outcome", v.outcome);
+    detail::write_optional(o, "toolCallId", v.tool_call_id);
+    detail::write(o, "platform", v.platform);
+    detail::write(o, "enforcementPoint", v.enforcement_point);
+    detail::write(o, "denialClass", v.denial_class);
+    detail::write(o, "attestation", v.attestation);
+    detail::write_optional(o, "confidence", v.confidence);
+    detail::write_optional(o, "deniedResource", v.denied_resource);
+    detail::write_optional(o, "command", v.command);
+    detail::write_optional(o, "processName", v.process_name);
+    detail::write(o, "kind", v.kind);
+}
+
+sandbox_decision_access_denied tag_invoke(json::value_to_tag<sandbox_decision_access_denied>,
+                                          const json::value& jv) {
+    const auto& o = detail::expect_object(jv, "sandbox_decision_access_denied");
+    sandbox_decision_access_denied out;
+    detail::read(o, "control", out.control, "sandbox_decision_access_denied.control");
+    detail::read(o, "outcome", out.outcome, "sandbox_decision_access_denied.outcome");
+    detail::read_optional(o, "toolCallId", out.tool_call_id,
+                          "sandbox_decision_access_denied.tool_call_id");
+    detail::read(o, "platform", out.platform, "sandbox_decision_access_denied.platform");
+    detail::read(o, "enforcementPoint", out.enforcement_point,
+                 "sandbox_decision_access_denied.enforcement_point");
+    detail::read(o, "denialClass", out.denial_class, "sandbox_decision_access_denied.denial_class");
+    detail::read(o, "attestation", out.attestation, "sandbox_decision_access_denied.attestation");
+    detail::read_optional(o, "confidence", out.confidence,
+                          "sandbox_decision_access_denied.confidence");
+    detail::read_optional(o, "deniedResource", out.denied_resource,
+                          "sandbox_decision_access_denied.denied_resource");
+    detail::read_optional(o, "command", out.command, "sandbox_decision_access_denied.command");
+    detail::read_optional(o, "processName", out.process_name,
+                          "sandbox_decision_access_denied.process_name");
+    detail::read(o, "kind", out.kind, "sandbox_decision_access_denied.kind");
+    return out;
+}
+
+std::string_view to_string(sandbox_denial_class v) noexcept {
+    switch (v) {
+    case sandbox_denial_class::filesystem_read:
+        return "filesystem_read";
+    case sandbox_denial_class::filesystem_write:
+        return "filesystem_write";
+    case sandbox_denial_class::process_startup:
+        return "process_startup";
+    case sandbox_denial_class::registry_access:
+        return "registry_access";
+    case sandbox_denial_class::ipc_access:
+        return "ipc_access";
+    case sandbox_denial_class::process_access:
+        return "process_access";
+    case sandbox_denial_class::job_access:
+        return "job_access";
+    case sandbox_denial_class::ui_access:
+        return "ui_access";
+    case sandbox_denial_class::service_access:
+        return "service_access";
+    case sandbox_denial_class::network_outbound:
+        return "network_outbound";
+    case sandbox_denial_class::network_local:
+        return "network_local";
+    case sandbox_denial_class::network_host:
+        return "network_host";
+    case sandbox_denial_class::other_access:
+        return "other_access";
+    }
+    return {};
+}
+
+bool from_string(std::string_view s, sandbox_denial_class& out) noexcept {
+    static constexpr std::pair<std::string_view, sandbox_denial_class> table[] = {
+        {"filesystem_read", sandbox_denial_class::filesystem_read},
+        {"filesystem_write", sandbox_denial_class::filesystem_write},
+        {"process_startup", sandbox_denial_class::process_startup},
+        {"registry_access", sandbox_denial_class::registry_access},
+        {"ipc_access", sandbox_denial_class::ipc_access},
+        {"process_access", sandbox_denial_class::process_access},
+        {"job_access", sandbox_denial_class::job_access},
+        {"ui_access", sandbox_denial_class::ui_access},
+        {"service_access", sandbox_denial_class::service_access},
+        {"network_outbound", sandbox_denial_class::network_outbound},
+        {"network_local", sandbox_denial_class::network_local},
+        {"network_host", sandbox_denial_class::network_host},
+        {"other_access", sandbox_denial_class::other_access},
+    };
+    return detail::lookup_enum(table, s, out);
+}
+
+std::string_view to_string(sandbox_denial_confidence v) noexcept {
+    switch (v) {
+    case sandbox_denial_confidence::captured:
+        return "captured";
+    case sandbox_denial_confidence::policy_corroborated:
+        return "policy_corroborated";
+    case sandbox_denial_confidence::sandbox_reported:
+        return "sandbox_reported";
+    case sandbox_denial_confidence::output_classified:
+        return "output_classified";
+    }
+    return {};
+}
+
+bool from_string(std::string_view s, sandbox_denial_confidence& out) noexcept {
+    static constexpr std::pair<std::string_view, sandbox_denial_confidence> table[] = {
+        {"captured", sandbox_denial_confidence::captured},
+        {"policy_corroborated", sandbox_denial_confidence::policy_corroborated},
+        {"sandbox_reported", sandbox_denial_confidence::sandbox_reported},
+        {"output_classified", sandbox_denial_confidence::output_classified},
+    };
+    return detail::lookup_enum(table, s, out);
+}
+
+void tag_invoke(json::value_from_tag, json::value& jv, const sandbox_decision_access_recorded& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "control", v.control);
+    detail::write(o, "outcome", v.outcome);
+    detail::write_optional(o, "toolCallId", v.tool_call_id);
+    detail::write(o, "platform", v.platform);
+    detail::write(o, "enforcementPoint", v.enforcement_point);
+    detail::write(o, "denialClass", v.denial_class);
+    detail::write(o, "permissiveSource", v.permissive_source);
+    detail::write_optional(o, "deniedResource", v.denied_resource);
+    detail::write_optional(o, "command", v.command);
+    detail::write(o, "kind", v.kind);
+}
+
+sandbox_decision_access_recorded tag_invoke(json::value_to_tag<sandbox_decision_access_recorded>,
+                                            const json::value& jv) {
+    const auto& o = detail::expect_object(jv, "sandbox_decision_access_recorded");
+    sandbox_decision_access_recorded out;
+    detail::read(o, "control", out.control, "sandbox_decision_access_recorded.control");
+    detail::read(o, "outcome", out.outcome, "sandbox_decision_access_recorded.outcome");
+    detail::read_optional(o, "toolCallId", out.tool_call_id,
+                          "sandbox_decision_access_recorded.tool_call_id");
+    detail::read(o, "platform", out.platform, "sandbox_decision_access_recorded.platform");
+    detail::read(o, "enforcementPoint", out.enforcement_point,
+                 "sandbox_decision_access_recorded.enforcement_point");
+    detail::read(o, "denialClass", out.denial_class,
+                 "sandbox_decision_access_recorded.denial_class");
+    detail::read(o, "permissiveSource", out.permissive_source,
+                 "sandbox_decision_access_recorded.permissive_source");
+    detail::read_optional(o, "deniedResource", out.denied_resource,
+                          "sandbox_decision_access_recorded.denied_resource");
+    detail::read_optional(o, "command", out.command, "sandbox_decision_access_recorded.command");
+    detail::read(o, "kind", out.kind, "sandbox_decision_access_recorded.kind");
+    return out;
+}
+
+std::string_view to_string(sandbox_permissive_source v) noexcept {
+    switch (v) {
+    case sandbox_permissive_source::approved_retry:
+        return "approved_retry";
+    case sandbox_permissive_source::policy:
+        return "policy";
+    }
+    return {};
+}
+
+bool from_string(std::string_view s, sandbox_permissive_source& out) noexcept {
+    static constexpr std::pair<std::string_view, sandbox_permissive_source> table[] = {
+        {"approved_retry", sandbox_permissive_source::approved_retry},
+        {"policy", sandbox_permissive_source::policy},
+    };
+    return detail::lookup_enum(table, s, out);
+}
+
+void tag_invoke(json::value_from_tag, json::value& jv, const sandbox_decision_bypass_decided& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "control", v.control);
+    detail::write(o, "outcome", v.outcome);
+    detail::write_optional(o, "toolCallId", v.tool_call_id);
+    detail::write(o, "platform", v.platform);
+    detail::write(o, "enforcementPoint", v.enforcement_point);
+    detail::write(o, "source", v.source);
+    detail::write_optional(o, "denialClass", v.denial_class);
+    detail::write_optional(o, "confidence", v.confidence);
+    detail::write_optional(o, "deniedResource", v.denied_resource);
+    detail::write_optional(o, "command", v.command);
+    detail::write_optional(o, "processName", v.process_name);
+    detail::write(o, "kind", v.kind);
+}
+
+sandbox_decision_bypass_decided tag_invoke(json::value_to_tag<sandbox_decision_bypass_decided>,
+                                           const json::value& jv) {
+    const auto& o = detail::expect_object(jv, "sandbox_decision_bypass_decided");
+    sandbox_decision_bypass_decided out;
+    detail::read(o, "control", out.control, "sandbox_decision_bypass_decided.control");
+    detail::read(o, "outcome", out.outcome, "sandbox_decision_bypass_decided.outcome");
+    detail::read_optional(o, "toolCallId", out.tool_call_id,
+                          "sandbox_decision_bypass_decided.tool_call_id");
+    detail::read(o, "platform", out.platform, "sandbox_decision_bypass_decided.platform");
+    detail::read(o, "enforcementPoint", out.enforcement_point,
+                 "sandbox_decision_bypass_decided.enforcement_point");
+    detail::read(o, "source", out.source, "sandbox_decision_bypass_decided.source");
+    detail::read_optional(o, "denialClass", out.denial_class,
+                          "sandbox_decision_bypass_decided.denial_class");
+    detail::read_optional(o, "confidence", out.confidence,
+                          "sandbox_decision_bypass_decided.confidence");
+    detail::read_optional(o, "deniedResource", out.denied_resource,
+                          "sandbox_decision_bypass_decided.denied_resource");
+    detail::read_optional(o, "command", out.command, "sandbox_decision_bypass_decided.command");
+    detail::read_optional(o, "processName", out.process_name,
+                          "sandbox_decision_bypass_decided.process_name");
+    detail::read(o, "kind", out.kind, "sandbox_decision_bypass_decided.kind");
+    return out;
+}
+
+std::string_view to_string(sandbox_bypass_source v) noexcept {
+    switch (v) {
+    case sandbox_bypass_source::model_requested:
+        return "model_requested";
+    case sandbox_bypass_source::user_prompted:
+        return "user_prompted";
+    case sandbox_bypass_source::prompt_unavailable:
+        return "prompt_unavailable";
+    }
+    return {};
+}
+
+bool from_string(std::string_view s, sandbox_bypass_source& out) noexcept {
+    static constexpr std::pair<std::string_view, sandbox_bypass_source> table[] = {
+        {"model_requested", sandbox_bypass_source::model_requested},
+        {"user_prompted", sandbox_bypass_source::user_prompted},
+        {"prompt_unavailable", sandbox_bypass_source::prompt_unavailable},
+    };
+    return detail::lookup_enum(table, s, out);
+}
+
+void tag_invoke(json::value_from_tag,
+                json::value& jv,
+                const sandbox_decision_permissive_retry_decided& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "control", v.control);
+    detail::write(o, "outcome", v.outcome);
+    detail::write_optional(o, "toolCallId", v.tool_call_id);
+    detail::write(o, "platform", v.platform);
+    detail::write(o, "enforcementPoint", v.enforcement_point);
+    detail::write(o, "source", v.source);
+    detail::write_optional(o, "denialClass", v.denial_class);
+    detail::write_optional(o, "confidence", v.confidence);
+    detail::write_optional(o, "deniedResource", v.denied_resource);
+    detail::write_optional(o, "command", v.command);
+    detail::write_optional(o, "processName", v.process_name);
+    detail::write(o, "kind", v.kind);
+}
+
+sandbox_decision_permissive_retry_decided
+tag_invoke(json::value_to_tag<sandbox_decision_permissive_retry_decided>, const json::value& jv) {
+    const auto& o = detail::expect_object(jv, "sandbox_decision_permissive_retry_decided");
+    sandbox_decision_permissive_retry_decided out;
+    detail::read(o, "control", out.control, "sandbox_decision_permissive_retry_decided.control");
+    detail::read(o, "outcome", out.outcome, "sandbox_decision_permissive_retry_decided.outcome");
+    detail::read_optional(o, "toolCallId", out.tool_call_id,
+                          "sandbox_decision_permissive_retry_decided.tool_call_id");
+    detail::read(o, "platform", out.platform, "sandbox_decision_permissive_retry_decided.platform");
+    detail::read(o, "enforcementPoint", out.enforcement_point,
+                 "sandbox_decision_permissive_retry_decided.enforcement_point");
+    detail::read(o, "source", out.source, "sandbox_decision_permissive_retry_decided.source");
+    detail::read_optional(o, "denialClass", out.denial_class,
+                          "sandbox_decision_permissive_retry_decided.denial_class");
+    detail::read_optional(o, "confidence", out.confidence,
+                          "sandbox_decision_permissive_retry_decided.confidence");
+    detail::read_optional(o, "deniedResource", out.denied_resource,
+                          "sandbox_decision_permissive_retry_decided.denied_resource");
+    detail::read_optional(o, "command", out.command,
+                          "sandbox_decision_permissive_retry_decided.command");
+    detail::read_optional(o, "processName", out.process_name,
+                          "sandbox_decision_permissive_retry_decided.process_name");
+    detail::read(o, "kind", out.kind, "sandbox_decision_permissive_retry_decided.kind");
+    return out;
+}
+
+void tag_invoke(json::value_from_tag,
+                json::value& jv,
+                const sandbox_decision_permissive_retry_completed& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "control", v.control);
+    detail::write(o, "outcome", v.outcome);
+    detail::write_optional(o, "toolCallId", v.tool_call_id);
+    detail::write(o, "platform", v.platform);
+    detail::write(o, "enforcementPoint", v.enforcement_point);
+    detail::write_optional(o, "denialClass", v.denial_class);
+    detail::write_optional(o, "confidence", v.confidence);
+    detail::write_optional(o, "deniedResource", v.denied_resource);
+    detail::write_optional(o, "command", v.command);
+    detail::write_optional(o, "processName", v.process_name);
+    detail::write(o, "kind", v.kind);
+}
+
+sandbox_decision_permissive_retry_completed
+tag_invoke(json::value_to_tag<sandbox_decision_permissive_retry_completed>, const json::value& jv) {
+    const auto& o = detail::expect_object(jv, "sandbox_decision_permissive_retry_completed");
+    sandbox_decision_permissive_retry_completed out;
+    detail::read(o, "control", out.control, "sandbox_decision_permissive_retry_completed.control");
+    detail::read(o, "outcome", out.outcome, "sandbox_decision_permissive_retry_completed.outcome");
+    detail::read_optional(o, "toolCallId", out.tool_call_id,
+                          "sandbox_decision_permissive_retry_completed.tool_call_id");
+    detail::read(o, "platform", out.platform,
+                 "sandbox_decision_permissive_retry_completed.platform");
+    detail::read(o, "enforcementPoint", out.enforcement_point,
+                 "sandbox_decision_permissive_retry_completed.enforcement_point");
+    detail::read_optional(o, "denialClass", out.denial_class,
+                          "sandbox_decision_permissive_retry_completed.denial_class");
+    detail::read_optional(o, "confidence", out.confidence,
+                          "sandbox_decision_permissive_retry_completed.confidence");
+    detail::read_optional(o, "deniedResource", out.denied_resource,
+                          "sandbox_decision_permissive_retry_completed.denied_resource");
+    detail::read_optional(o, "command", out.command,
+                          "sandbox_decision_permissive_retry_completed.command");
+    detail::read_optional(o, "processName", out.process_name,
+                          "sandbox_decision_permissive_retry_completed.process_name");
+    detail::read(o, "kind", out.kind, "sandbox_decision_permissive_retry_completed.kind");
     return out;
 }
 
@@ -2593,932 +3561,6 @@ hook_end_error tag_invoke(json::value_to_tag<hook_end_error>, const json::value&
     detail::read_optional(o, "stack", out.stack, "hook_end_error.stack");
     detail::read_optional(o, "source", out.source, "hook_end_error.source");
     return out;
-}
-
-void tag_invoke(json::value_from_tag, json::value& jv, const hook_progress& v) {
-    auto& o = jv.emplace_object();
-    detail::write(o, "message", v.message);
-    detail::write_optional(o, "temporary", v.temporary);
-}
-
-hook_progress tag_invoke(json::value_to_tag<hook_progress>, const json::value& jv) {
-    return hook_progress::from_data(detail::expect_object(jv, "hook_progress"));
-}
-
-hook_progress hook_progress::from_data(const json::object& o) {
-    hook_progress out;
-    detail::read(o, "message", out.message, "hook_progress.message");
-    detail::read_optional(o, "temporary", out.temporary, "hook_progress.temporary");
-    return out;
-}
-
-void tag_invoke(json::value_from_tag, json::value& jv, const system_message& v) {
-    auto& o = jv.emplace_object();
-    detail::write(o, "content", v.content);
-    detail::write_optional(o, "contentBlocks", v.content_blocks);
-    detail::write_optional(o, "interactionId", v.interaction_id);
-    detail::write(o, "role", v.role);
-    detail::write_optional(o, "name", v.name);
-    detail::write_optional(o, "metadata", v.metadata);
-}
-
-system_message tag_invoke(json::value_to_tag<system_message>, const json::value& jv) {
-    return system_message::from_data(detail::expect_object(jv, "system_message"));
-}
-
-system_message system_message::from_data(const json::object& o) {
-    system_message out;
-    detail::read(o, "content", out.content, "system_message.content");
-    detail::read_optional(o, "contentBlocks", out.content_blocks, "system_message.content_blocks");
-    detail::read_optional(o, "interactionId", out.interaction_id, "system_message.interaction_id");
-    detail::read(o, "role", out.role, "system_message.role");
-    detail::read_optional(o, "name", out.name, "system_message.name");
-    detail::read_optional(o, "metadata", out.metadata, "system_message.metadata");
-    return out;
-}
-
-void tag_invoke(json::value_from_tag, json::value& jv, const system_message_content_block& v) {
-    auto& o = jv.emplace_object();
-    detail::write(o, "content", v.content);
-    detail::write_optional(o, "isStatic", v.is_static);
-    detail::write_optional(o, "cacheBreakpoint", v.cache_breakpoint);
-}
-
-system_message_content_block tag_invoke(json::value_to_tag<system_message_content_block>,
-                                        const json::value& jv) {
-    const auto& o = detail::expect_object(jv, "system_message_content_block");
-    system_message_content_block out;
-    detail::read(o, "content", out.content, "system_message_content_block.content");
-    detail::read_optional(o, "isStatic", out.is_static, "system_message_content_block.is_static");
-    detail::read_optional(o, "cacheBreakpoint", out.cache_breakpoint,
-                          "system_message_content_block.cache_breakpoint");
-    return out;
-}
-
-std::string_view to_string(system_message_role v) noexcept {
-    switch (v) {
-    case system_message_role::system:
-        return "system";
-    case system_message_role::developer:
-        return "developer";
-    }
-    return {};
-}
-
-bool from_string(std::string_view s, system_message_role& out) noexcept {
-    static constexpr std::pair<std::string_view, system_message_role> table[] = {
-        {"system", system_message_role::system},
-        {"developer", system_message_role::developer},
-    };
-    return detail::lookup_enum(table, s, out);
-}
-
-void tag_invoke(json::value_from_tag, json::value& jv, const system_message_metadata& v) {
-    auto& o = jv.emplace_object();
-    detail::write_optional(o, "promptVersion", v.prompt_version);
-    detail::write_optional(o, "variables", v.variables);
-}
-
-system_message_metadata tag_invoke(json::value_to_tag<system_message_metadata>,
-                                   const json::value& jv) {
-    const auto& o = detail::expect_object(jv, "system_message_metadata");
-    system_message_metadata out;
-    detail::read_optional(o, "promptVersion", out.prompt_version,
-                          "system_message_metadata.prompt_version");
-    detail::read_optional(o, "variables", out.variables, "system_message_metadata.variables");
-    return out;
-}
-
-void tag_invoke(json::value_from_tag, json::value& jv, const system_notification& v) {
-    auto& o = jv.emplace_object();
-    detail::write(o, "content", v.content);
-    detail::write(o, "kind", v.kind);
-    detail::write_optional(o, "responsesReasoning", v.responses_reasoning);
-}
-
-system_notification tag_invoke(json::value_to_tag<system_notification>, const json::value& jv) {
-    return system_notification::from_data(detail::expect_object(jv, "system_notification"));
-}
-
-system_notification system_notification::from_data(const json::object& o) {
-    system_notification out;
-    detail::read(o, "content", out.content, "system_notification.content");
-    detail::read(o, "kind", out.kind, "system_notification.kind");
-    detail::read_optional(o, "responsesReasoning", out.responses_reasoning,
-                          "system_notification.responses_reasoning");
-    return out;
-}
-
-void tag_invoke(json::value_from_tag, json::value& jv, const system_notification_2& v) {
-    jv = std::visit([&](const auto& alt) { return detail::encode(alt, jv.storage()); }, v.value);
-}
-
-system_notification_2 tag_invoke(json::value_to_tag<system_notification_2>, const json::value& jv) {
-    system_notification_2 out;
-    const auto tag = detail::tag_of(jv, "type");
-    if (tag == "agent_completed") {
-        out.value.emplace<0>();
-        detail::decode(jv, std::get<0>(out.value), "system_notification_2");
-    } else if (tag == "agent_idle") {
-        out.value.emplace<1>();
-        detail::decode(jv, std::get<1>(out.value), "system_notification_2");
-    } else if (tag == "new_inbox_message") {
-        out.value.emplace<2>();
-        detail::decode(jv, std::get<2>(out.value), "system_notification_2");
-    } else if (tag == "shell_completed") {
-        out.value.emplace<3>();
-        detail::decode(jv, std::get<3>(out.value), "system_notification_2");
-    } else if (tag == "shell_detached_completed") {
-        out.value.emplace<4>();
-        detail::decode(jv, std::get<4>(out.value), "system_notification_2");
-    } else if (tag == "instruction_discovered") {
-        out.value.emplace<5>();
-        detail::decode(jv, std::get<5>(out.value), "system_notification_2");
-    } else if (tag == "workflow_completed") {
-        out.value.emplace<6>();
-        detail::decode(jv, std::get<6>(out.value), "system_notification_2");
-    } else if (tag == "unclassified") {
-        out.value.emplace<7>();
-        detail::decode(jv, std::get<7>(out.value), "system_notification_2");
-    } else {
-        out.value = jv;
-    }
-    return out;
-}
-
-void tag_invoke(json::value_from_tag,
-                json::value& jv,
-                const system_notification_agent_completed& v) {
-    auto& o = jv.emplace_object();
-    detail::write(o, "type", v.type);
-    detail::write(o, "agentId", v.agent_id);
-    detail::write_optional(o, "displayName", v.display_name);
-    detail::write(o, "agentType", v.agent_type);
-    detail::write(o, "status", v.status);
-    detail::write_optional(o, "description", v.description);
-    detail::write_optional(o, "prompt", v.prompt);
-}
-
-system_notification_agent_completed
-tag_invoke(json::value_to_tag<system_notification_agent_completed>, const json::value& jv) {
-    const auto& o = detail::expect_object(jv, "system_notification_agent_completed");
-    system_notification_agent_completed out;
-    detail::read(o, "type", out.type, "system_notification_agent_completed.type");
-    detail::read(o, "agentId", out.agent_id, "system_notification_agent_completed.agent_id");
-    detail::read_optional(o, "displayName", out.display_name,
-                          "system_notification_agent_completed.display_name");
-    detail::read(o, "agentType", out.agent_type, "system_notification_agent_completed.agent_type");
-    detail::read(o, "status", out.status, "system_notification_agent_completed.status");
-    detail::read_optional(o, "description", out.description,
-                          "system_notification_agent_completed.description");
-    detail::read_optional(o, "prompt", out.prompt, "system_notification_agent_completed.prompt");
-    return out;
-}
-
-std::string_view to_string(system_notification_agent_completed_status v) noexcept {
-    switch (v) {
-    case system_notification_agent_completed_status::completed:
-        return "completed";
-    case system_notification_agent_completed_status::failed:
-        return "failed";
-    }
-    return {};
-}
-
-bool from_string(std::string_view s, system_notification_agent_completed_status& out) noexcept {
-    static constexpr std::pair<std::string_view, system_notification_agent_completed_status>
-        table[] = {
-            {"completed", system_notification_agent_completed_status::completed},
-            {"failed", system_notification_agent_completed_status::failed},
-        };
-    return detail::lookup_enum(table, s, out);
-}
-
-void tag_invoke(json::value_from_tag, json::value& jv, const system_notification_agent_idle& v) {
-    auto& o = jv.emplace_object();
-    detail::write(o, "type", v.type);
-    detail::write(o, "agentId", v.agent_id);
-    detail::write_optional(o, "displayName", v.display_name);
-    detail::write(o, "agentType", v.agent_type);
-    detail::write_optional(o, "description", v.description);
-}
-
-system_notification_agent_idle tag_invoke(json::value_to_tag<system_notification_agent_idle>,
-                                          const json::value& jv) {
-    const auto& o = detail::expect_object(jv, "system_notification_agent_idle");
-    system_notification_agent_idle out;
-    detail::read(o, "type", out.type, "system_notification_agent_idle.type");
-    detail::read(o, "agentId", out.agent_id, "system_notification_agent_idle.agent_id");
-    detail::read_optional(o, "displayName", out.display_name,
-                          "system_notification_agent_idle.display_name");
-    detail::read(o, "agentType", out.agent_type, "system_notification_agent_idle.agent_type");
-    detail::read_optional(o, "description", out.description,
-                          "system_notification_agent_idle.description");
-    return out;
-}
-
-void tag_invoke(json::value_from_tag,
-                json::value& jv,
-                const system_notification_new_inbox_message& v) {
-    auto& o = jv.emplace_object();
-    detail::write(o, "type", v.type);
-    detail::write(o, "entryId", v.entry_id);
-    detail::write(o, "senderName", v.sender_name);
-    detail::write(o, "senderType", v.sender_type);
-    detail::write(o, "summary", v.summary);
-}
-
-system_notification_new_inbox_message
-tag_invoke(json::value_to_tag<system_notification_new_inbox_message>, const json::value& jv) {
-    const auto& o = detail::expect_object(jv, "system_notification_new_inbox_message");
-    system_notification_new_inbox_message out;
-    detail::read(o, "type", out.type, "system_notification_new_inbox_message.type");
-    detail::read(o, "entryId", out.entry_id, "system_notification_new_inbox_message.entry_id");
-    detail::read(o, "senderName", out.sender_name,
-                 "system_notification_new_inbox_message.sender_name");
-    detail::read(o, "senderType", out.sender_type,
-                 "system_notification_new_inbox_message.sender_type");
-    detail::read(o, "summary", out.summary, "system_notification_new_inbox_message.summary");
-    return out;
-}
-
-void tag_invoke(json::value_from_tag,
-                json::value& jv,
-                const system_notification_shell_completed& v) {
-    auto& o = jv.emplace_object();
-    detail::write(o, "type", v.type);
-    detail::write(o, "shellId", v.shell_id);
-    detail::write_optional(o, "exitCode", v.exit_code);
-    detail::write_optional(o, "description", v.description);
-}
-
-system_notification_shell_completed
-tag_invoke(json::value_to_tag<system_notification_shell_completed>, const json::value& jv) {
-    const auto& o = detail::expect_object(jv, "system_notification_shell_completed");
-    system_notification_shell_completed out;
-    detail::read(o, "type", out.type, "system_notification_shell_completed.type");
-    detail::read(o, "shellId", out.shell_id, "system_notification_shell_completed.shell_id");
-    detail::read_optional(o, "exitCode", out.exit_code,
-                          "system_notification_shell_completed.exit_code");
-    detail::read_optional(o, "description", out.description,
-                          "system_notification_shell_completed.description");
-    return out;
-}
-
-void tag_invoke(json::value_from_tag,
-                json::value& jv,
-                const system_notification_shell_detached_completed& v) {
-    auto& o = jv.emplace_object();
-    detail::write(o, "type", v.type);
-    detail::write(o, "shellId", v.shell_id);
-    detail::write_optional(o, "description", v.description);
-}
-
-system_notification_shell_detached_completed
-tag_invoke(json::value_to_tag<system_notification_shell_detached_completed>,
-           const json::value& jv) {
-    const auto& o = detail::expect_object(jv, "system_notification_shell_detached_completed");
-    system_notification_shell_detached_completed out;
-    detail::read(o, "type", out.type, "system_notification_shell_detached_completed.type");
-    detail::read(o, "shellId", out.shell_id,
-                 "system_notification_shell_detached_completed.shell_id");
-    detail::read_optional(o, "description", out.description,
-                          "system_notification_shell_detached_completed.description");
-    return out;
-}
-
-void tag_invoke(json::value_from_tag,
-                json::value& jv,
-                const system_notification_instruction_discovered& v) {
-    auto& o = jv.emplace_object();
-    detail::write(o, "type", v.type);
-    detail::write(o, "sourcePath", v.source_path);
-    detail::write(o, "triggerFile", v.trigger_file);
-    detail::write(o, "triggerTool", v.trigger_tool);
-    detail::write_optional(o, "description", v.description);
-}
-
-system_notification_instruction_discovered
-tag_invoke(json::value_to_tag<system_notification_instruction_discovered>, const json::value& jv) {
-    const auto& o = detail::expect_object(jv, "system_notification_instruction_discovered");
-    system_notification_instruction_discovered out;
-    detail::read(o, "type", out.type, "system_notification_instruction_discovered.type");
-    detail::read(o, "sourcePath", out.source_path,
-                 "system_notification_instruction_discovered.source_path");
-    detail::read(o, "triggerFile", out.trigger_file,
-                 "system_notification_instruction_discovered.trigger_file");
-    detail::read(o, "triggerTool", out.trigger_tool,
-                 "system_notification_instruction_discovered.trigger_tool");
-    detail::read_optional(o, "description", out.description,
-                          "system_notification_instruction_discovered.description");
-    return out;
-}
-
-void tag_invoke(json::value_from_tag,
-                json::value& jv,
-                const system_notification_workflow_completed& v) {
-    auto& o = jv.emplace_object();
-    detail::write(o, "type", v.type);
-    detail::write(o, "runId", v.run_id);
-    detail::write(o, "workflowName", v.workflow_name);
-    detail::write(o, "status", v.status);
-    detail::write(o, "consumedSubagents", v.consumed_subagents);
-    detail::write(o, "elapsedMs", v.elapsed_ms);
-    detail::write(o, "consumedNanoAiu", v.consumed_nano_aiu);
-    detail::write(o, "attempt", v.attempt);
-    detail::write_optional(o, "resultPreview", v.result_preview);
-    detail::write_optional(o, "failure", v.failure);
-    detail::write_optional(o, "retryGuidance", v.retry_guidance);
-    detail::write_optional(o, "pauseInfo", v.pause_info);
-}
-
-system_notification_workflow_completed
-tag_invoke(json::value_to_tag<system_notification_workflow_completed>, const json::value& jv) {
-    const auto& o = detail::expect_object(jv, "system_notification_workflow_completed");
-    system_notification_workflow_completed out;
-    detail::read(o, "type", out.type, "system_notification_workflow_completed.type");
-    detail::read(o, "runId", out.run_id, "system_notification_workflow_completed.run_id");
-    detail::read(o, "workflowName", out.workflow_name,
-                 "system_notification_workflow_completed.workflow_name");
-    detail::read(o, "status", out.status, "system_notification_workflow_completed.status");
-    detail::read(o, "consumedSubagents", out.consumed_subagents,
-                 "system_notification_workflow_completed.consumed_subagents");
-    detail::read(o, "elapsedMs", out.elapsed_ms,
-                 "system_notification_workflow_completed.elapsed_ms");
-    detail::read(o, "consumedNanoAiu", out.consumed_nano_aiu,
-                 "system_notification_workflow_completed.consumed_nano_aiu");
-    detail::read(o, "attempt", out.attempt, "system_notification_workflow_completed.attempt");
-    detail::read_optional(o, "resultPreview", out.result_preview,
-                          "system_notification_workflow_completed.result_preview");
-    detail::read_optional(o, "failure", out.failure,
-                          "system_notification_workflow_completed.failure");
-    detail::read_optional(o, "retryGuidance", out.retry_guidance,
-                          "system_notification_workflow_completed.retry_guidance");
-    detail::read_optional(o, "pauseInfo", out.pause_info,
-                          "system_notification_workflow_completed.pause_info");
-    return out;
-}
-
-std::string_view to_string(system_notification_workflow_completed_status v) noexcept {
-    switch (v) {
-    case system_notification_workflow_completed_status::completed:
-        return "completed";
-    case system_notification_workflow_completed_status::halted:
-        return "halted";
-    case system_notification_workflow_completed_status::paused:
-        return "paused";
-    case system_notification_workflow_completed_status::cancelled:
-        return "cancelled";
-    case system_notification_workflow_completed_status::error:
-        return "error";
-    }
-    return {};
-}
-
-bool from_string(std::string_view s, system_notification_workflow_completed_status& out) noexcept {
-    static constexpr std::pair<std::string_view, system_notification_workflow_completed_status>
-        table[] = {
-            {"completed", system_notification_workflow_completed_status::completed},
-            {"halted", system_notification_workflow_completed_status::halted},
-            {"paused", system_notification_workflow_completed_status::paused},
-            {"cancelled", system_notification_workflow_completed_status::cancelled},
-            {"error", system_notification_workflow_completed_status::error},
-        };
-    return detail::lookup_enum(table, s, out);
-}
-
-void tag_invoke(json::value_from_tag,
-                json::value& jv,
-                const system_notification_workflow_pause_info& v) {
-    jv = std::visit([&](const auto& alt) { return detail::encode(alt, jv.storage()); }, v.value);
-}
-
-system_notification_workflow_pause_info
-tag_invoke(json::value_to_tag<system_notification_workflow_pause_info>, const json::value& jv) {
-    system_notification_workflow_pause_info out;
-    const auto tag = detail::tag_of(jv, "type");
-    if (tag == "user") {
-        out.value.emplace<0>();
-        detail::decode(jv, std::get<0>(out.value), "system_notification_workflow_pause_info");
-    } else if (tag == "checkpoint") {
-        out.value.emplace<1>();
-        detail::decode(jv, std::get<1>(out.value), "system_notification_workflow_pause_info");
-    } else {
-        out.value = jv;
-    }
-    return out;
-}
-
-void tag_invoke(json::value_from_tag,
-                json::value& jv,
-                const system_notification_workflow_pause_info_user& v) {
-    auto& o = jv.emplace_object();
-    detail::write(o, "type", v.type);
-}
-
-system_notification_workflow_pause_info_user
-tag_invoke(json::value_to_tag<system_notification_workflow_pause_info_user>,
-           const json::value& jv) {
-    const auto& o = detail::expect_object(jv, "system_notification_workflow_pause_info_user");
-    system_notification_workflow_pause_info_user out;
-    detail::read(o, "type", out.type, "system_notification_workflow_pause_info_user.type");
-    return out;
-}
-
-void tag_invoke(json::value_from_tag,
-                json::value& jv,
-                const system_notification_workflow_pause_info_checkpoint& v) {
-    auto& o = jv.emplace_object();
-    detail::write(o, "key", v.key);
-    detail::write(o, "type", v.type);
-}
-
-system_notification_workflow_pause_info_checkpoint
-tag_invoke(json::value_to_tag<system_notification_workflow_pause_info_checkpoint>,
-           const json::value& jv) {
-    const auto& o = detail::expect_object(jv, "system_notification_workflow_pause_info_checkpoint");
-    system_notification_workflow_pause_info_checkpoint out;
-    detail::read(o, "key", out.key, "system_notification_workflow_pause_info_checkpoint.key");
-    detail::read(o, "type", out.type, "system_notification_workflow_pause_info_checkpoint.type");
-    return out;
-}
-
-void tag_invoke(json::value_from_tag, json::value& jv, const system_notification_unclassified& v) {
-    auto& o = jv.emplace_object();
-    detail::write(o, "type", v.type);
-    detail::write_optional(o, "metadata", v.metadata);
-}
-
-system_notification_unclassified tag_invoke(json::value_to_tag<system_notification_unclassified>,
-                                            const json::value& jv) {
-    const auto& o = detail::expect_object(jv, "system_notification_unclassified");
-    system_notification_unclassified out;
-    detail::read(o, "type", out.type, "system_notification_unclassified.type");
-    detail::read_optional(o, "metadata", out.metadata, "system_notification_unclassified.metadata");
-    return out;
-}
-
-void tag_invoke(json::value_from_tag, json::value& jv, const user_input_requested& v) {
-    auto& o = jv.emplace_object();
-    detail::write(o, "requestId", v.request_id);
-    detail::write(o, "question", v.question);
-    detail::write_optional(o, "choices", v.choices);
-    detail::write_optional(o, "allowFreeform", v.allow_freeform);
-    detail::write_optional(o, "toolCallId", v.tool_call_id);
-}
-
-user_input_requested tag_invoke(json::value_to_tag<user_input_requested>, const json::value& jv) {
-    return user_input_requested::from_data(detail::expect_object(jv, "user_input_requested"));
-}
-
-user_input_requested user_input_requested::from_data(const json::object& o) {
-    user_input_requested out;
-    detail::read(o, "requestId", out.request_id, "user_input_requested.request_id");
-    detail::read(o, "question", out.question, "user_input_requested.question");
-    detail::read_optional(o, "choices", out.choices, "user_input_requested.choices");
-    detail::read_optional(o, "allowFreeform", out.allow_freeform,
-                          "user_input_requested.allow_freeform");
-    detail::read_optional(o, "toolCallId", out.tool_call_id, "user_input_requested.tool_call_id");
-    return out;
-}
-
-void tag_invoke(json::value_from_tag, json::value& jv, const user_input_completed& v) {
-    auto& o = jv.emplace_object();
-    detail::write(o, "requestId", v.request_id);
-    detail::write_optional(o, "answer", v.answer);
-    detail::write_optional(o, "wasFreeform", v.was_freeform);
-}
-
-user_input_completed tag_invoke(json::value_to_tag<user_input_completed>, const json::value& jv) {
-    return user_input_completed::from_data(detail::expect_object(jv, "user_input_completed"));
-}
-
-user_input_completed user_input_completed::from_data(const json::object& o) {
-    user_input_completed out;
-    detail::read(o, "requestId", out.request_id, "user_input_completed.request_id");
-    detail::read_optional(o, "answer", out.answer, "user_input_completed.answer");
-    detail::read_optional(o, "wasFreeform", out.was_freeform, "user_input_completed.was_freeform");
-    return out;
-}
-
-void tag_invoke(json::value_from_tag, json::value& jv, const elicitation_requested& v) {
-    auto& o = jv.emplace_object();
-    detail::write(o, "requestId", v.request_id);
-    detail::write_optional(o, "toolCallId", v.tool_call_id);
-    detail::write_optional(o, "elicitationSource", v.elicitation_source);
-    detail::write(o, "message", v.message);
-    detail::write_optional(o, "mode", v.mode);
-    detail::write_optional(o, "requestedSchema", v.requested_schema);
-    detail::write_optional(o, "url", v.url);
-}
-
-elicitation_requested tag_invoke(json::value_to_tag<elicitation_requested>, const json::value& jv) {
-    return elicitation_requested::from_data(detail::expect_object(jv, "elicitation_requested"));
-}
-
-elicitation_requested elicitation_requested::from_data(const json::object& o) {
-    elicitation_requested out;
-    detail::read(o, "requestId", out.request_id, "elicitation_requested.request_id");
-    detail::read_optional(o, "toolCallId", out.tool_call_id, "elicitation_requested.tool_call_id");
-    detail::read_optional(o, "elicitationSource", out.elicitation_source,
-                          "elicitation_requested.elicitation_source");
-    detail::read(o, "message", out.message, "elicitation_requested.message");
-    detail::read_optional(o, "mode", out.mode, "elicitation_requested.mode");
-    detail::read_optional(o, "requestedSchema", out.requested_schema,
-                          "elicitation_requested.requested_schema");
-    detail::read_optional(o, "url", out.url, "elicitation_requested.url");
-    return out;
-}
-
-std::string_view to_string(elicitation_requested_mode v) noexcept {
-    switch (v) {
-    case elicitation_requested_mode::form:
-        return "form";
-    case elicitation_requested_mode::url:
-        return "url";
-    }
-    return {};
-}
-
-bool from_string(std::string_view s, elicitation_requested_mode& out) noexcept {
-    static constexpr std::pair<std::string_view, elicitation_requested_mode> table[] = {
-        {"form", elicitation_requested_mode::form},
-        {"url", elicitation_requested_mode::url},
-    };
-    return detail::lookup_enum(table, s, out);
-}
-
-void tag_invoke(json::value_from_tag, json::value& jv, const elicitation_completed& v) {
-    auto& o = jv.emplace_object();
-    detail::write(o, "requestId", v.request_id);
-    detail::write_optional(o, "action", v.action);
-    detail::write_optional(o, "content", v.content);
-}
-
-elicitation_completed tag_invoke(json::value_to_tag<elicitation_completed>, const json::value& jv) {
-    return elicitation_completed::from_data(detail::expect_object(jv, "elicitation_completed"));
-}
-
-elicitation_completed elicitation_completed::from_data(const json::object& o) {
-    elicitation_completed out;
-    detail::read(o, "requestId", out.request_id, "elicitation_completed.request_id");
-    detail::read_optional(o, "action", out.action, "elicitation_completed.action");
-    detail::read_optional(o, "content", out.content, "elicitation_completed.content");
-    return out;
-}
-
-std::string_view to_string(elicitation_completed_action v) noexcept {
-    switch (v) {
-    case elicitation_completed_action::accept:
-        return "accept";
-    case elicitation_completed_action::decline:
-        return "decline";
-    case elicitation_completed_action::cancel:
-        return "cancel";
-    }
-    return {};
-}
-
-bool from_string(std::string_view s, elicitation_completed_action& out) noexcept {
-    static constexpr std::pair<std::string_view, elicitation_completed_action> table[] = {
-        {"accept", elicitation_completed_action::accept},
-        {"decline", elicitation_completed_action::decline},
-        {"cancel", elicitation_completed_action::cancel},
-    };
-    return detail::lookup_enum(table, s, out);
-}
-
-void tag_invoke(json::value_from_tag, json::value& jv, const sampling_requested& v) {
-    auto& o = jv.emplace_object();
-    detail::write(o, "requestId", v.request_id);
-    detail::write(o, "serverName", v.server_name);
-    detail::write(o, "mcpRequestId", v.mcp_request_id);
-}
-
-sampling_requested tag_invoke(json::value_to_tag<sampling_requested>, const json::value& jv) {
-    return sampling_requested::from_data(detail::expect_object(jv, "sampling_requested"));
-}
-
-sampling_requested sampling_requested::from_data(const json::object& o) {
-    sampling_requested out;
-    detail::read(o, "requestId", out.request_id, "sampling_requested.request_id");
-    detail::read(o, "serverName", out.server_name, "sampling_requested.server_name");
-    detail::read(o, "mcpRequestId", out.mcp_request_id, "sampling_requested.mcp_request_id");
-    return out;
-}
-
-void tag_invoke(json::value_from_tag, json::value& jv, const sampling_completed& v) {
-    auto& o = jv.emplace_object();
-    detail::write(o, "requestId", v.request_id);
-}
-
-sampling_completed tag_invoke(json::value_to_tag<sampling_completed>, const json::value& jv) {
-    return sampling_completed::from_data(detail::expect_object(jv, "sampling_completed"));
-}
-
-sampling_completed sampling_completed::from_data(const json::object& o) {
-    sampling_completed out;
-    detail::read(o, "requestId", out.request_id, "sampling_completed.request_id");
-    return out;
-}
-
-void tag_invoke(json::value_from_tag, json::value& jv, const mcp_oauth_required& v) {
-    auto& o = jv.emplace_object();
-    detail::write(o, "requestId", v.request_id);
-    detail::write(o, "serverName", v.server_name);
-    detail::write(o, "serverUrl", v.server_url);
-    detail::write_optional(o, "staticClientConfig", v.static_client_config);
-    detail::write_optional(o, "wwwAuthenticateParams", v.www_authenticate_params);
-    detail::write_optional(o, "httpResponse", v.http_response);
-    detail::write_optional(o, "resourceMetadata", v.resource_metadata);
-    detail::write(o, "reason", v.reason);
-    detail::write_optional(o, "runtimeRefreshSupported", v.runtime_refresh_supported);
-}
-
-mcp_oauth_required tag_invoke(json::value_to_tag<mcp_oauth_required>, const json::value& jv) {
-    return mcp_oauth_required::from_data(detail::expect_object(jv, "mcp_oauth_required"));
-}
-
-mcp_oauth_required mcp_oauth_required::from_data(const json::object& o) {
-    mcp_oauth_required out;
-    detail::read(o, "requestId", out.request_id, "mcp_oauth_required.request_id");
-    detail::read(o, "serverName", out.server_name, "mcp_oauth_required.server_name");
-    detail::read(o, "serverUrl", out.server_url, "mcp_oauth_required.server_url");
-    detail::read_optional(o, "staticClientConfig", out.static_client_config,
-                          "mcp_oauth_required.static_client_config");
-    detail::read_optional(o, "wwwAuthenticateParams", out.www_authenticate_params,
-                          "mcp_oauth_required.www_authenticate_params");
-    detail::read_optional(o, "httpResponse", out.http_response, "mcp_oauth_required.http_response");
-    detail::read_optional(o, "resourceMetadata", out.resource_metadata,
-                          "mcp_oauth_required.resource_metadata");
-    detail::read(o, "reason", out.reason, "mcp_oauth_required.reason");
-    detail::read_optional(o, "runtimeRefreshSupported", out.runtime_refresh_supported,
-                          "mcp_oauth_required.runtime_refresh_supported");
-    return out;
-}
-
-void tag_invoke(json::value_from_tag,
-                json::value& jv,
-                const mcp_oauth_required_static_client_config& v) {
-    auto& o = jv.emplace_object();
-    detail::write(o, "clientId", v.client_id);
-    detail::write_optional(o, "clientSecret", v.client_secret);
-    detail::write_optional(o, "publicClient", v.public_client);
-    detail::write_optional(o, "grantType", v.grant_type);
-    detail::write_optional(o, "scope", v.scope);
-}
-
-mcp_oauth_required_static_client_config
-tag_invoke(json::value_to_tag<mcp_oauth_required_static_client_config>, const json::value& jv) {
-    const auto& o = detail::expect_object(jv, "mcp_oauth_required_static_client_config");
-    mcp_oauth_required_static_client_config out;
-    detail::read(o, "clientId", out.client_id, "mcp_oauth_required_static_client_config.client_id");
-    detail::read_optional(o, "clientSecret", out.client_secret,
-                          "mcp_oauth_required_static_client_config.client_secret");
-    detail::read_optional(o, "publicClient", out.public_client,
-                          "mcp_oauth_required_static_client_config.public_client");
-    detail::read_optional(o, "grantType", out.grant_type,
-                          "mcp_oauth_required_static_client_config.grant_type");
-    detail::read_optional(o, "scope", out.scope, "mcp_oauth_required_static_client_config.scope");
-    return out;
-}
-
-std::string_view to_string(mcp_oauth_request_reason v) noexcept {
-    switch (v) {
-    case mcp_oauth_request_reason::initial:
-        return "initial";
-    case mcp_oauth_request_reason::refresh:
-        return "refresh";
-    case mcp_oauth_request_reason::reauth:
-        return "reauth";
-    case mcp_oauth_request_reason::upscope:
-        return "upscope";
-    }
-    return {};
-}
-
-bool from_string(std::string_view s, mcp_oauth_request_reason& out) noexcept {
-    static constexpr std::pair<std::string_view, mcp_oauth_request_reason> table[] = {
-        {"initial", mcp_oauth_request_reason::initial},
-        {"refresh", mcp_oauth_request_reason::refresh},
-        {"reauth", mcp_oauth_request_reason::reauth},
-        {"upscope", mcp_oauth_request_reason::upscope},
-    };
-    return detail::lookup_enum(table, s, out);
-}
-
-void tag_invoke(json::value_from_tag, json::value& jv, const mcp_oauth_completed& v) {
-    auto& o = jv.emplace_object();
-    detail::write(o, "requestId", v.request_id);
-    detail::write(o, "outcome", v.outcome);
-}
-
-mcp_oauth_completed tag_invoke(json::value_to_tag<mcp_oauth_completed>, const json::value& jv) {
-    return mcp_oauth_completed::from_data(detail::expect_object(jv, "mcp_oauth_completed"));
-}
-
-mcp_oauth_completed mcp_oauth_completed::from_data(const json::object& o) {
-    mcp_oauth_completed out;
-    detail::read(o, "requestId", out.request_id, "mcp_oauth_completed.request_id");
-    detail::read(o, "outcome", out.outcome, "mcp_oauth_completed.outcome");
-    return out;
-}
-
-std::string_view to_string(mcp_oauth_completion_outcome v) noexcept {
-    switch (v) {
-    case mcp_oauth_completion_outcome::token:
-        return "token";
-    case mcp_oauth_completion_outcome::cancelled:
-        return "cancelled";
-    }
-    return {};
-}
-
-bool from_string(std::string_view s, mcp_oauth_completion_outcome& out) noexcept {
-    static constexpr std::pair<std::string_view, mcp_oauth_completion_outcome> table[] = {
-        {"token", mcp_oauth_completion_outcome::token},
-        {"cancelled", mcp_oauth_completion_outcome::cancelled},
-    };
-    return detail::lookup_enum(table, s, out);
-}
-
-void tag_invoke(json::value_from_tag, json::value& jv, const mcp_oauth_recovery_completed& v) {
-    auto& o = jv.emplace_object();
-    detail::write(o, "requestId", v.request_id);
-    detail::write(o, "serverName", v.server_name);
-    detail::write(o, "outcome", v.outcome);
-}
-
-mcp_oauth_recovery_completed tag_invoke(json::value_to_tag<mcp_oauth_recovery_completed>,
-                                        const json::value& jv) {
-    return mcp_oauth_recovery_completed::from_data(
-        detail::expect_object(jv, "mcp_oauth_recovery_completed"));
-}
-
-mcp_oauth_recovery_completed mcp_oauth_recovery_completed::from_data(const json::object& o) {
-    mcp_oauth_recovery_completed out;
-    detail::read(o, "requestId", out.request_id, "mcp_oauth_recovery_completed.request_id");
-    detail::read(o, "serverName", out.server_name, "mcp_oauth_recovery_completed.server_name");
-    detail::read(o, "outcome", out.outcome, "mcp_oauth_recovery_completed.outcome");
-    return out;
-}
-
-std::string_view to_string(mcp_oauth_recovery_completed_outcome v) noexcept {
-    switch (v) {
-    case mcp_oauth_recovery_completed_outcome::succeeded:
-        return "succeeded";
-    case mcp_oauth_recovery_completed_outcome::cancelled:
-        return "cancelled";
-    case mcp_oauth_recovery_completed_outcome::failed:
-        return "failed";
-    }
-    return {};
-}
-
-bool from_string(std::string_view s, mcp_oauth_recovery_completed_outcome& out) noexcept {
-    static constexpr std::pair<std::string_view, mcp_oauth_recovery_completed_outcome> table[] = {
-        {"succeeded", mcp_oauth_recovery_completed_outcome::succeeded},
-        {"cancelled", mcp_oauth_recovery_completed_outcome::cancelled},
-        {"failed", mcp_oauth_recovery_completed_outcome::failed},
-    };
-    return detail::lookup_enum(table, s, out);
-}
-
-void tag_invoke(json::value_from_tag, json::value& jv, const mcp_headers_refresh_required& v) {
-    auto& o = jv.emplace_object();
-    detail::write(o, "requestId", v.request_id);
-    detail::write(o, "serverName", v.server_name);
-    detail::write(o, "serverUrl", v.server_url);
-    detail::write(o, "reason", v.reason);
-}
-
-mcp_headers_refresh_required tag_invoke(json::value_to_tag<mcp_headers_refresh_required>,
-                                        const json::value& jv) {
-    return mcp_headers_refresh_required::from_data(
-        detail::expect_object(jv, "mcp_headers_refresh_required"));
-}
-
-mcp_headers_refresh_required mcp_headers_refresh_required::from_data(const json::object& o) {
-    mcp_headers_refresh_required out;
-    detail::read(o, "requestId", out.request_id, "mcp_headers_refresh_required.request_id");
-    detail::read(o, "serverName", out.server_name, "mcp_headers_refresh_required.server_name");
-    detail::read(o, "serverUrl", out.server_url, "mcp_headers_refresh_required.server_url");
-    detail::read(o, "reason", out.reason, "mcp_headers_refresh_required.reason");
-    return out;
-}
-
-std::string_view to_string(mcp_headers_refresh_required_reason v) noexcept {
-    switch (v) {
-    case mcp_headers_refresh_required_reason::startup:
-        return "startup";
-    case mcp_headers_refresh_required_reason::ttl_expired:
-        return "ttl-expired";
-    case mcp_headers_refresh_required_reason::auth_failed:
-        return "auth-failed";
-    }
-    return {};
-}
-
-bool from_string(std::string_view s, mcp_headers_refresh_required_reason& out) noexcept {
-    static constexpr std::pair<std::string_view, mcp_headers_refresh_required_reason> table[] = {
-        {"startup", mcp_headers_refresh_required_reason::startup},
-        {"ttl-expired", mcp_headers_refresh_required_reason::ttl_expired},
-        {"auth-failed", mcp_headers_refresh_required_reason::auth_failed},
-    };
-    return detail::lookup_enum(table, s, out);
-}
-
-void tag_invoke(json::value_from_tag, json::value& jv, const mcp_headers_refresh_completed& v) {
-    auto& o = jv.emplace_object();
-    detail::write(o, "requestId", v.request_id);
-    detail::write(o, "outcome", v.outcome);
-}
-
-mcp_headers_refresh_completed tag_invoke(json::value_to_tag<mcp_headers_refresh_completed>,
-                                         const json::value& jv) {
-    return mcp_headers_refresh_completed::from_data(
-        detail::expect_object(jv, "mcp_headers_refresh_completed"));
-}
-
-mcp_headers_refresh_completed mcp_headers_refresh_completed::from_data(const json::object& o) {
-    mcp_headers_refresh_completed out;
-    detail::read(o, "requestId", out.request_id, "mcp_headers_refresh_completed.request_id");
-    detail::read(o, "outcome", out.outcome, "mcp_headers_refresh_completed.outcome");
-    return out;
-}
-
-std::string_view to_string(mcp_headers_refresh_completed_outcome v) noexcept {
-    switch (v) {
-    case mcp_headers_refresh_completed_outcome::headers:
-        return "headers";
-    case mcp_headers_refresh_completed_outcome::none:
-        return "none";
-    case mcp_headers_refresh_completed_outcome::error:
-        return "error";
-    case mcp_headers_refresh_completed_outcome::timeout:
-        return "timeout";
-    }
-    return {};
-}
-
-bool from_string(std::string_view s, mcp_headers_refresh_completed_outcome& out) noexcept {
-    static constexpr std::pair<std::string_view, mcp_headers_refresh_completed_outcome> table[] = {
-        {"headers", mcp_headers_refresh_completed_outcome::headers},
-        {"none", mcp_headers_refresh_completed_outcome::none},
-        {"error", mcp_headers_refresh_completed_outcome::error},
-        {"timeout", mcp_headers_refresh_completed_outcome::timeout},
-    };
-    return detail::lookup_enum(table, s, out);
-}
-
-void tag_invoke(json::value_from_tag, json::value& jv, const ui_ephemeral_query& v) {
-    auto& o = jv.emplace_object();
-    detail::write(o, "requestId", v.request_id);
-    detail::write(o, "phase", v.phase);
-    detail::write_optional(o, "chunk", v.chunk);
-    detail::write_optional(o, "answer", v.answer);
-    detail::write_optional(o, "error", v.error);
-}
-
-ui_ephemeral_query tag_invoke(json::value_to_tag<ui_ephemeral_query>, const json::value& jv) {
-    return ui_ephemeral_query::from_data(detail::expect_object(jv, "ui_ephemeral_query"));
-}
-
-ui_ephemeral_query ui_ephemeral_query::from_data(const json::object& o) {
-    ui_ephemeral_query out;
-    detail::read(o, "requestId", out.request_id, "ui_ephemeral_query.request_id");
-    detail::read(o, "phase", out.phase, "ui_ephemeral_query.phase");
-    detail::read_optional(o, "chunk", out.chunk, "ui_ephemeral_query.chunk");
-    detail::read_optional(o, "answer", out.answer, "ui_ephemeral_query.answer");
-    detail::read_optional(o, "error", out.error, "ui_ephemeral_query.error");
-    return out;
-}
-
-std::string_view to_string(ui_ephemeral_query_phase v) noexcept {
-    switch (v) {
-    case ui_ephemeral_query_phase::started:
-        return "started";
-    case ui_ephemeral_query_phase::chunk:
-        return "chunk";
-    case ui_ephemeral_query_phase::completed:
-        return "completed";
-    case ui_ephemeral_query_phase::failed:
-        return "failed";
-    case ui_ephemeral_query_phase::aborted:
-        return "aborted";
-    }
-    return {};
-}
-
-bool from_string(std::string_view s, ui_ephemeral_query_phase& out) noexcept {
-    static constexpr std::pair<std::string_view, ui_ephemeral_query_phase> table[] = {
-        {"started", ui_ephemeral_query_phase::started},
-        {"chunk", ui_ephemeral_query_phase::chunk},
-        {"completed", ui_ephemeral_query_phase::completed},
-        {"failed", ui_ephemeral_query_phase::failed},
-        {"aborted", ui_ephemeral_query_phase::aborted},
-    };
-    return detail::lookup_enum(table, s, out);
 }
 
 } // namespace copilot::events

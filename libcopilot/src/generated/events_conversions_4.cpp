@@ -12,6 +12,932 @@ namespace copilot::events {
 
 namespace json = boost::json;
 
+void tag_invoke(json::value_from_tag, json::value& jv, const hook_progress& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "message", v.message);
+    detail::write_optional(o, "temporary", v.temporary);
+}
+
+hook_progress tag_invoke(json::value_to_tag<hook_progress>, const json::value& jv) {
+    return hook_progress::from_data(detail::expect_object(jv, "hook_progress"));
+}
+
+hook_progress hook_progress::from_data(const json::object& o) {
+    hook_progress out;
+    detail::read(o, "message", out.message, "hook_progress.message");
+    detail::read_optional(o, "temporary", out.temporary, "hook_progress.temporary");
+    return out;
+}
+
+void tag_invoke(json::value_from_tag, json::value& jv, const system_message& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "content", v.content);
+    detail::write_optional(o, "contentBlocks", v.content_blocks);
+    detail::write_optional(o, "interactionId", v.interaction_id);
+    detail::write(o, "role", v.role);
+    detail::write_optional(o, "name", v.name);
+    detail::write_optional(o, "metadata", v.metadata);
+}
+
+system_message tag_invoke(json::value_to_tag<system_message>, const json::value& jv) {
+    return system_message::from_data(detail::expect_object(jv, "system_message"));
+}
+
+system_message system_message::from_data(const json::object& o) {
+    system_message out;
+    detail::read(o, "content", out.content, "system_message.content");
+    detail::read_optional(o, "contentBlocks", out.content_blocks, "system_message.content_blocks");
+    detail::read_optional(o, "interactionId", out.interaction_id, "system_message.interaction_id");
+    detail::read(o, "role", out.role, "system_message.role");
+    detail::read_optional(o, "name", out.name, "system_message.name");
+    detail::read_optional(o, "metadata", out.metadata, "system_message.metadata");
+    return out;
+}
+
+void tag_invoke(json::value_from_tag, json::value& jv, const system_message_content_block& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "content", v.content);
+    detail::write_optional(o, "isStatic", v.is_static);
+    detail::write_optional(o, "cacheBreakpoint", v.cache_breakpoint);
+}
+
+system_message_content_block tag_invoke(json::value_to_tag<system_message_content_block>,
+                                        const json::value& jv) {
+    const auto& o = detail::expect_object(jv, "system_message_content_block");
+    system_message_content_block out;
+    detail::read(o, "content", out.content, "system_message_content_block.content");
+    detail::read_optional(o, "isStatic", out.is_static, "system_message_content_block.is_static");
+    detail::read_optional(o, "cacheBreakpoint", out.cache_breakpoint,
+                          "system_message_content_block.cache_breakpoint");
+    return out;
+}
+
+std::string_view to_string(system_message_role v) noexcept {
+    switch (v) {
+    case system_message_role::system:
+        return "system";
+    case system_message_role::developer:
+        return "developer";
+    }
+    return {};
+}
+
+bool from_string(std::string_view s, system_message_role& out) noexcept {
+    static constexpr std::pair<std::string_view, system_message_role> table[] = {
+        {"system", system_message_role::system},
+        {"developer", system_message_role::developer},
+    };
+    return detail::lookup_enum(table, s, out);
+}
+
+void tag_invoke(json::value_from_tag, json::value& jv, const system_message_metadata& v) {
+    auto& o = jv.emplace_object();
+    detail::write_optional(o, "promptVersion", v.prompt_version);
+    detail::write_optional(o, "variables", v.variables);
+}
+
+system_message_metadata tag_invoke(json::value_to_tag<system_message_metadata>,
+                                   const json::value& jv) {
+    const auto& o = detail::expect_object(jv, "system_message_metadata");
+    system_message_metadata out;
+    detail::read_optional(o, "promptVersion", out.prompt_version,
+                          "system_message_metadata.prompt_version");
+    detail::read_optional(o, "variables", out.variables, "system_message_metadata.variables");
+    return out;
+}
+
+void tag_invoke(json::value_from_tag, json::value& jv, const system_notification& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "content", v.content);
+    detail::write(o, "kind", v.kind);
+    detail::write_optional(o, "responsesReasoning", v.responses_reasoning);
+}
+
+system_notification tag_invoke(json::value_to_tag<system_notification>, const json::value& jv) {
+    return system_notification::from_data(detail::expect_object(jv, "system_notification"));
+}
+
+system_notification system_notification::from_data(const json::object& o) {
+    system_notification out;
+    detail::read(o, "content", out.content, "system_notification.content");
+    detail::read(o, "kind", out.kind, "system_notification.kind");
+    detail::read_optional(o, "responsesReasoning", out.responses_reasoning,
+                          "system_notification.responses_reasoning");
+    return out;
+}
+
+void tag_invoke(json::value_from_tag, json::value& jv, const system_notification_2& v) {
+    jv = std::visit([&](const auto& alt) { return detail::encode(alt, jv.storage()); }, v.value);
+}
+
+system_notification_2 tag_invoke(json::value_to_tag<system_notification_2>, const json::value& jv) {
+    system_notification_2 out;
+    const auto tag = detail::tag_of(jv, "type");
+    if (tag == "agent_completed") {
+        out.value.emplace<0>();
+        detail::decode(jv, std::get<0>(out.value), "system_notification_2");
+    } else if (tag == "agent_idle") {
+        out.value.emplace<1>();
+        detail::decode(jv, std::get<1>(out.value), "system_notification_2");
+    } else if (tag == "new_inbox_message") {
+        out.value.emplace<2>();
+        detail::decode(jv, std::get<2>(out.value), "system_notification_2");
+    } else if (tag == "shell_completed") {
+        out.value.emplace<3>();
+        detail::decode(jv, std::get<3>(out.value), "system_notification_2");
+    } else if (tag == "shell_detached_completed") {
+        out.value.emplace<4>();
+        detail::decode(jv, std::get<4>(out.value), "system_notification_2");
+    } else if (tag == "instruction_discovered") {
+        out.value.emplace<5>();
+        detail::decode(jv, std::get<5>(out.value), "system_notification_2");
+    } else if (tag == "workflow_completed") {
+        out.value.emplace<6>();
+        detail::decode(jv, std::get<6>(out.value), "system_notification_2");
+    } else if (tag == "unclassified") {
+        out.value.emplace<7>();
+        detail::decode(jv, std::get<7>(out.value), "system_notification_2");
+    } else {
+        out.value = jv;
+    }
+    return out;
+}
+
+void tag_invoke(json::value_from_tag,
+                json::value& jv,
+                const system_notification_agent_completed& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "type", v.type);
+    detail::write(o, "agentId", v.agent_id);
+    detail::write_optional(o, "displayName", v.display_name);
+    detail::write(o, "agentType", v.agent_type);
+    detail::write(o, "status", v.status);
+    detail::write_optional(o, "description", v.description);
+    detail::write_optional(o, "prompt", v.prompt);
+}
+
+system_notification_agent_completed
+tag_invoke(json::value_to_tag<system_notification_agent_completed>, const json::value& jv) {
+    const auto& o = detail::expect_object(jv, "system_notification_agent_completed");
+    system_notification_agent_completed out;
+    detail::read(o, "type", out.type, "system_notification_agent_completed.type");
+    detail::read(o, "agentId", out.agent_id, "system_notification_agent_completed.agent_id");
+    detail::read_optional(o, "displayName", out.display_name,
+                          "system_notification_agent_completed.display_name");
+    detail::read(o, "agentType", out.agent_type, "system_notification_agent_completed.agent_type");
+    detail::read(o, "status", out.status, "system_notification_agent_completed.status");
+    detail::read_optional(o, "description", out.description,
+                          "system_notification_agent_completed.description");
+    detail::read_optional(o, "prompt", out.prompt, "system_notification_agent_completed.prompt");
+    return out;
+}
+
+std::string_view to_string(system_notification_agent_completed_status v) noexcept {
+    switch (v) {
+    case system_notification_agent_completed_status::completed:
+        return "completed";
+    case system_notification_agent_completed_status::failed:
+        return "failed";
+    }
+    return {};
+}
+
+bool from_string(std::string_view s, system_notification_agent_completed_status& out) noexcept {
+    static constexpr std::pair<std::string_view, system_notification_agent_completed_status>
+        table[] = {
+            {"completed", system_notification_agent_completed_status::completed},
+            {"failed", system_notification_agent_completed_status::failed},
+        };
+    return detail::lookup_enum(table, s, out);
+}
+
+void tag_invoke(json::value_from_tag, json::value& jv, const system_notification_agent_idle& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "type", v.type);
+    detail::write(o, "agentId", v.agent_id);
+    detail::write_optional(o, "displayName", v.display_name);
+    detail::write(o, "agentType", v.agent_type);
+    detail::write_optional(o, "description", v.description);
+}
+
+system_notification_agent_idle tag_invoke(json::value_to_tag<system_notification_agent_idle>,
+                                          const json::value& jv) {
+    const auto& o = detail::expect_object(jv, "system_notification_agent_idle");
+    system_notification_agent_idle out;
+    detail::read(o, "type", out.type, "system_notification_agent_idle.type");
+    detail::read(o, "agentId", out.agent_id, "system_notification_agent_idle.agent_id");
+    detail::read_optional(o, "displayName", out.display_name,
+                          "system_notification_agent_idle.display_name");
+    detail::read(o, "agentType", out.agent_type, "system_notification_agent_idle.agent_type");
+    detail::read_optional(o, "description", out.description,
+                          "system_notification_agent_idle.description");
+    return out;
+}
+
+void tag_invoke(json::value_from_tag,
+                json::value& jv,
+                const system_notification_new_inbox_message& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "type", v.type);
+    detail::write(o, "entryId", v.entry_id);
+    detail::write(o, "senderName", v.sender_name);
+    detail::write(o, "senderType", v.sender_type);
+    detail::write(o, "summary", v.summary);
+}
+
+system_notification_new_inbox_message
+tag_invoke(json::value_to_tag<system_notification_new_inbox_message>, const json::value& jv) {
+    const auto& o = detail::expect_object(jv, "system_notification_new_inbox_message");
+    system_notification_new_inbox_message out;
+    detail::read(o, "type", out.type, "system_notification_new_inbox_message.type");
+    detail::read(o, "entryId", out.entry_id, "system_notification_new_inbox_message.entry_id");
+    detail::read(o, "senderName", out.sender_name,
+                 "system_notification_new_inbox_message.sender_name");
+    detail::read(o, "senderType", out.sender_type,
+                 "system_notification_new_inbox_message.sender_type");
+    detail::read(o, "summary", out.summary, "system_notification_new_inbox_message.summary");
+    return out;
+}
+
+void tag_invoke(json::value_from_tag,
+                json::value& jv,
+                const system_notification_shell_completed& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "type", v.type);
+    detail::write(o, "shellId", v.shell_id);
+    detail::write_optional(o, "exitCode", v.exit_code);
+    detail::write_optional(o, "description", v.description);
+}
+
+system_notification_shell_completed
+tag_invoke(json::value_to_tag<system_notification_shell_completed>, const json::value& jv) {
+    const auto& o = detail::expect_object(jv, "system_notification_shell_completed");
+    system_notification_shell_completed out;
+    detail::read(o, "type", out.type, "system_notification_shell_completed.type");
+    detail::read(o, "shellId", out.shell_id, "system_notification_shell_completed.shell_id");
+    detail::read_optional(o, "exitCode", out.exit_code,
+                          "system_notification_shell_completed.exit_code");
+    detail::read_optional(o, "description", out.description,
+                          "system_notification_shell_completed.description");
+    return out;
+}
+
+void tag_invoke(json::value_from_tag,
+                json::value& jv,
+                const system_notification_shell_detached_completed& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "type", v.type);
+    detail::write(o, "shellId", v.shell_id);
+    detail::write_optional(o, "description", v.description);
+}
+
+system_notification_shell_detached_completed
+tag_invoke(json::value_to_tag<system_notification_shell_detached_completed>,
+           const json::value& jv) {
+    const auto& o = detail::expect_object(jv, "system_notification_shell_detached_completed");
+    system_notification_shell_detached_completed out;
+    detail::read(o, "type", out.type, "system_notification_shell_detached_completed.type");
+    detail::read(o, "shellId", out.shell_id,
+                 "system_notification_shell_detached_completed.shell_id");
+    detail::read_optional(o, "description", out.description,
+                          "system_notification_shell_detached_completed.description");
+    return out;
+}
+
+void tag_invoke(json::value_from_tag,
+                json::value& jv,
+                const system_notification_instruction_discovered& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "type", v.type);
+    detail::write(o, "sourcePath", v.source_path);
+    detail::write(o, "triggerFile", v.trigger_file);
+    detail::write(o, "triggerTool", v.trigger_tool);
+    detail::write_optional(o, "description", v.description);
+}
+
+system_notification_instruction_discovered
+tag_invoke(json::value_to_tag<system_notification_instruction_discovered>, const json::value& jv) {
+    const auto& o = detail::expect_object(jv, "system_notification_instruction_discovered");
+    system_notification_instruction_discovered out;
+    detail::read(o, "type", out.type, "system_notification_instruction_discovered.type");
+    detail::read(o, "sourcePath", out.source_path,
+                 "system_notification_instruction_discovered.source_path");
+    detail::read(o, "triggerFile", out.trigger_file,
+                 "system_notification_instruction_discovered.trigger_file");
+    detail::read(o, "triggerTool", out.trigger_tool,
+                 "system_notification_instruction_discovered.trigger_tool");
+    detail::read_optional(o, "description", out.description,
+                          "system_notification_instruction_discovered.description");
+    return out;
+}
+
+void tag_invoke(json::value_from_tag,
+                json::value& jv,
+                const system_notification_workflow_completed& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "type", v.type);
+    detail::write(o, "runId", v.run_id);
+    detail::write(o, "workflowName", v.workflow_name);
+    detail::write(o, "status", v.status);
+    detail::write(o, "consumedSubagents", v.consumed_subagents);
+    detail::write(o, "elapsedMs", v.elapsed_ms);
+    detail::write(o, "consumedNanoAiu", v.consumed_nano_aiu);
+    detail::write(o, "attempt", v.attempt);
+    detail::write_optional(o, "resultPreview", v.result_preview);
+    detail::write_optional(o, "failure", v.failure);
+    detail::write_optional(o, "retryGuidance", v.retry_guidance);
+    detail::write_optional(o, "pauseInfo", v.pause_info);
+}
+
+system_notification_workflow_completed
+tag_invoke(json::value_to_tag<system_notification_workflow_completed>, const json::value& jv) {
+    const auto& o = detail::expect_object(jv, "system_notification_workflow_completed");
+    system_notification_workflow_completed out;
+    detail::read(o, "type", out.type, "system_notification_workflow_completed.type");
+    detail::read(o, "runId", out.run_id, "system_notification_workflow_completed.run_id");
+    detail::read(o, "workflowName", out.workflow_name,
+                 "system_notification_workflow_completed.workflow_name");
+    detail::read(o, "status", out.status, "system_notification_workflow_completed.status");
+    detail::read(o, "consumedSubagents", out.consumed_subagents,
+                 "system_notification_workflow_completed.consumed_subagents");
+    detail::read(o, "elapsedMs", out.elapsed_ms,
+                 "system_notification_workflow_completed.elapsed_ms");
+    detail::read(o, "consumedNanoAiu", out.consumed_nano_aiu,
+                 "system_notification_workflow_completed.consumed_nano_aiu");
+    detail::read(o, "attempt", out.attempt, "system_notification_workflow_completed.attempt");
+    detail::read_optional(o, "resultPreview", out.result_preview,
+                          "system_notification_workflow_completed.result_preview");
+    detail::read_optional(o, "failure", out.failure,
+                          "system_notification_workflow_completed.failure");
+    detail::read_optional(o, "retryGuidance", out.retry_guidance,
+                          "system_notification_workflow_completed.retry_guidance");
+    detail::read_optional(o, "pauseInfo", out.pause_info,
+                          "system_notification_workflow_completed.pause_info");
+    return out;
+}
+
+std::string_view to_string(system_notification_workflow_completed_status v) noexcept {
+    switch (v) {
+    case system_notification_workflow_completed_status::completed:
+        return "completed";
+    case system_notification_workflow_completed_status::halted:
+        return "halted";
+    case system_notification_workflow_completed_status::paused:
+        return "paused";
+    case system_notification_workflow_completed_status::cancelled:
+        return "cancelled";
+    case system_notification_workflow_completed_status::error:
+        return "error";
+    }
+    return {};
+}
+
+bool from_string(std::string_view s, system_notification_workflow_completed_status& out) noexcept {
+    static constexpr std::pair<std::string_view, system_notification_workflow_completed_status>
+        table[] = {
+            {"completed", system_notification_workflow_completed_status::completed},
+            {"halted", system_notification_workflow_completed_status::halted},
+            {"paused", system_notification_workflow_completed_status::paused},
+            {"cancelled", system_notification_workflow_completed_status::cancelled},
+            {"error", system_notification_workflow_completed_status::error},
+        };
+    return detail::lookup_enum(table, s, out);
+}
+
+void tag_invoke(json::value_from_tag,
+                json::value& jv,
+                const system_notification_workflow_pause_info& v) {
+    jv = std::visit([&](const auto& alt) { return detail::encode(alt, jv.storage()); }, v.value);
+}
+
+system_notification_workflow_pause_info
+tag_invoke(json::value_to_tag<system_notification_workflow_pause_info>, const json::value& jv) {
+    system_notification_workflow_pause_info out;
+    const auto tag = detail::tag_of(jv, "type");
+    if (tag == "user") {
+        out.value.emplace<0>();
+        detail::decode(jv, std::get<0>(out.value), "system_notification_workflow_pause_info");
+    } else if (tag == "checkpoint") {
+        out.value.emplace<1>();
+        detail::decode(jv, std::get<1>(out.value), "system_notification_workflow_pause_info");
+    } else {
+        out.value = jv;
+    }
+    return out;
+}
+
+void tag_invoke(json::value_from_tag,
+                json::value& jv,
+                const system_notification_workflow_pause_info_user& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "type", v.type);
+}
+
+system_notification_workflow_pause_info_user
+tag_invoke(json::value_to_tag<system_notification_workflow_pause_info_user>,
+           const json::value& jv) {
+    const auto& o = detail::expect_object(jv, "system_notification_workflow_pause_info_user");
+    system_notification_workflow_pause_info_user out;
+    detail::read(o, "type", out.type, "system_notification_workflow_pause_info_user.type");
+    return out;
+}
+
+void tag_invoke(json::value_from_tag,
+                json::value& jv,
+                const system_notification_workflow_pause_info_checkpoint& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "key", v.key);
+    detail::write(o, "type", v.type);
+}
+
+system_notification_workflow_pause_info_checkpoint
+tag_invoke(json::value_to_tag<system_notification_workflow_pause_info_checkpoint>,
+           const json::value& jv) {
+    const auto& o = detail::expect_object(jv, "system_notification_workflow_pause_info_checkpoint");
+    system_notification_workflow_pause_info_checkpoint out;
+    detail::read(o, "key", out.key, "system_notification_workflow_pause_info_checkpoint.key");
+    detail::read(o, "type", out.type, "system_notification_workflow_pause_info_checkpoint.type");
+    return out;
+}
+
+void tag_invoke(json::value_from_tag, json::value& jv, const system_notification_unclassified& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "type", v.type);
+    detail::write_optional(o, "metadata", v.metadata);
+}
+
+system_notification_unclassified tag_invoke(json::value_to_tag<system_notification_unclassified>,
+                                            const json::value& jv) {
+    const auto& o = detail::expect_object(jv, "system_notification_unclassified");
+    system_notification_unclassified out;
+    detail::read(o, "type", out.type, "system_notification_unclassified.type");
+    detail::read_optional(o, "metadata", out.metadata, "system_notification_unclassified.metadata");
+    return out;
+}
+
+void tag_invoke(json::value_from_tag, json::value& jv, const user_input_requested& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "requestId", v.request_id);
+    detail::write(o, "question", v.question);
+    detail::write_optional(o, "choices", v.choices);
+    detail::write_optional(o, "allowFreeform", v.allow_freeform);
+    detail::write_optional(o, "toolCallId", v.tool_call_id);
+}
+
+user_input_requested tag_invoke(json::value_to_tag<user_input_requested>, const json::value& jv) {
+    return user_input_requested::from_data(detail::expect_object(jv, "user_input_requested"));
+}
+
+user_input_requested user_input_requested::from_data(const json::object& o) {
+    user_input_requested out;
+    detail::read(o, "requestId", out.request_id, "user_input_requested.request_id");
+    detail::read(o, "question", out.question, "user_input_requested.question");
+    detail::read_optional(o, "choices", out.choices, "user_input_requested.choices");
+    detail::read_optional(o, "allowFreeform", out.allow_freeform,
+                          "user_input_requested.allow_freeform");
+    detail::read_optional(o, "toolCallId", out.tool_call_id, "user_input_requested.tool_call_id");
+    return out;
+}
+
+void tag_invoke(json::value_from_tag, json::value& jv, const user_input_completed& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "requestId", v.request_id);
+    detail::write_optional(o, "answer", v.answer);
+    detail::write_optional(o, "wasFreeform", v.was_freeform);
+}
+
+user_input_completed tag_invoke(json::value_to_tag<user_input_completed>, const json::value& jv) {
+    return user_input_completed::from_data(detail::expect_object(jv, "user_input_completed"));
+}
+
+user_input_completed user_input_completed::from_data(const json::object& o) {
+    user_input_completed out;
+    detail::read(o, "requestId", out.request_id, "user_input_completed.request_id");
+    detail::read_optional(o, "answer", out.answer, "user_input_completed.answer");
+    detail::read_optional(o, "wasFreeform", out.was_freeform, "user_input_completed.was_freeform");
+    return out;
+}
+
+void tag_invoke(json::value_from_tag, json::value& jv, const elicitation_requested& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "requestId", v.request_id);
+    detail::write_optional(o, "toolCallId", v.tool_call_id);
+    detail::write_optional(o, "elicitationSource", v.elicitation_source);
+    detail::write(o, "message", v.message);
+    detail::write_optional(o, "mode", v.mode);
+    detail::write_optional(o, "requestedSchema", v.requested_schema);
+    detail::write_optional(o, "url", v.url);
+}
+
+elicitation_requested tag_invoke(json::value_to_tag<elicitation_requested>, const json::value& jv) {
+    return elicitation_requested::from_data(detail::expect_object(jv, "elicitation_requested"));
+}
+
+elicitation_requested elicitation_requested::from_data(const json::object& o) {
+    elicitation_requested out;
+    detail::read(o, "requestId", out.request_id, "elicitation_requested.request_id");
+    detail::read_optional(o, "toolCallId", out.tool_call_id, "elicitation_requested.tool_call_id");
+    detail::read_optional(o, "elicitationSource", out.elicitation_source,
+                          "elicitation_requested.elicitation_source");
+    detail::read(o, "message", out.message, "elicitation_requested.message");
+    detail::read_optional(o, "mode", out.mode, "elicitation_requested.mode");
+    detail::read_optional(o, "requestedSchema", out.requested_schema,
+                          "elicitation_requested.requested_schema");
+    detail::read_optional(o, "url", out.url, "elicitation_requested.url");
+    return out;
+}
+
+std::string_view to_string(elicitation_requested_mode v) noexcept {
+    switch (v) {
+    case elicitation_requested_mode::form:
+        return "form";
+    case elicitation_requested_mode::url:
+        return "url";
+    }
+    return {};
+}
+
+bool from_string(std::string_view s, elicitation_requested_mode& out) noexcept {
+    static constexpr std::pair<std::string_view, elicitation_requested_mode> table[] = {
+        {"form", elicitation_requested_mode::form},
+        {"url", elicitation_requested_mode::url},
+    };
+    return detail::lookup_enum(table, s, out);
+}
+
+void tag_invoke(json::value_from_tag, json::value& jv, const elicitation_completed& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "requestId", v.request_id);
+    detail::write_optional(o, "action", v.action);
+    detail::write_optional(o, "content", v.content);
+}
+
+elicitation_completed tag_invoke(json::value_to_tag<elicitation_completed>, const json::value& jv) {
+    return elicitation_completed::from_data(detail::expect_object(jv, "elicitation_completed"));
+}
+
+elicitation_completed elicitation_completed::from_data(const json::object& o) {
+    elicitation_completed out;
+    detail::read(o, "requestId", out.request_id, "elicitation_completed.request_id");
+    detail::read_optional(o, "action", out.action, "elicitation_completed.action");
+    detail::read_optional(o, "content", out.content, "elicitation_completed.content");
+    return out;
+}
+
+std::string_view to_string(elicitation_completed_action v) noexcept {
+    switch (v) {
+    case elicitation_completed_action::accept:
+        return "accept";
+    case elicitation_completed_action::decline:
+        return "decline";
+    case elicitation_completed_action::cancel:
+        return "cancel";
+    }
+    return {};
+}
+
+bool from_string(std::string_view s, elicitation_completed_action& out) noexcept {
+    static constexpr std::pair<std::string_view, elicitation_completed_action> table[] = {
+        {"accept", elicitation_completed_action::accept},
+        {"decline", elicitation_completed_action::decline},
+        {"cancel", elicitation_completed_action::cancel},
+    };
+    return detail::lookup_enum(table, s, out);
+}
+
+void tag_invoke(json::value_from_tag, json::value& jv, const sampling_requested& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "requestId", v.request_id);
+    detail::write(o, "serverName", v.server_name);
+    detail::write(o, "mcpRequestId", v.mcp_request_id);
+}
+
+sampling_requested tag_invoke(json::value_to_tag<sampling_requested>, const json::value& jv) {
+    return sampling_requested::from_data(detail::expect_object(jv, "sampling_requested"));
+}
+
+sampling_requested sampling_requested::from_data(const json::object& o) {
+    sampling_requested out;
+    detail::read(o, "requestId", out.request_id, "sampling_requested.request_id");
+    detail::read(o, "serverName", out.server_name, "sampling_requested.server_name");
+    detail::read(o, "mcpRequestId", out.mcp_request_id, "sampling_requested.mcp_request_id");
+    return out;
+}
+
+void tag_invoke(json::value_from_tag, json::value& jv, const sampling_completed& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "requestId", v.request_id);
+}
+
+sampling_completed tag_invoke(json::value_to_tag<sampling_completed>, const json::value& jv) {
+    return sampling_completed::from_data(detail::expect_object(jv, "sampling_completed"));
+}
+
+sampling_completed sampling_completed::from_data(const json::object& o) {
+    sampling_completed out;
+    detail::read(o, "requestId", out.request_id, "sampling_completed.request_id");
+    return out;
+}
+
+void tag_invoke(json::value_from_tag, json::value& jv, const mcp_oauth_required& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "requestId", v.request_id);
+    detail::write(o, "serverName", v.server_name);
+    detail::write(o, "serverUrl", v.server_url);
+    detail::write_optional(o, "staticClientConfig", v.static_client_config);
+    detail::write_optional(o, "wwwAuthenticateParams", v.www_authenticate_params);
+    detail::write_optional(o, "httpResponse", v.http_response);
+    detail::write_optional(o, "resourceMetadata", v.resource_metadata);
+    detail::write(o, "reason", v.reason);
+    detail::write_optional(o, "runtimeRefreshSupported", v.runtime_refresh_supported);
+}
+
+mcp_oauth_required tag_invoke(json::value_to_tag<mcp_oauth_required>, const json::value& jv) {
+    return mcp_oauth_required::from_data(detail::expect_object(jv, "mcp_oauth_required"));
+}
+
+mcp_oauth_required mcp_oauth_required::from_data(const json::object& o) {
+    mcp_oauth_required out;
+    detail::read(o, "requestId", out.request_id, "mcp_oauth_required.request_id");
+    detail::read(o, "serverName", out.server_name, "mcp_oauth_required.server_name");
+    detail::read(o, "serverUrl", out.server_url, "mcp_oauth_required.server_url");
+    detail::read_optional(o, "staticClientConfig", out.static_client_config,
+                          "mcp_oauth_required.static_client_config");
+    detail::read_optional(o, "wwwAuthenticateParams", out.www_authenticate_params,
+                          "mcp_oauth_required.www_authenticate_params");
+    detail::read_optional(o, "httpResponse", out.http_response, "mcp_oauth_required.http_response");
+    detail::read_optional(o, "resourceMetadata", out.resource_metadata,
+                          "mcp_oauth_required.resource_metadata");
+    detail::read(o, "reason", out.reason, "mcp_oauth_required.reason");
+    detail::read_optional(o, "runtimeRefreshSupported", out.runtime_refresh_supported,
+                          "mcp_oauth_required.runtime_refresh_supported");
+    return out;
+}
+
+void tag_invoke(json::value_from_tag,
+                json::value& jv,
+                const mcp_oauth_required_static_client_config& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "clientId", v.client_id);
+    detail::write_optional(o, "clientSecret", v.client_secret);
+    detail::write_optional(o, "publicClient", v.public_client);
+    detail::write_optional(o, "grantType", v.grant_type);
+    detail::write_optional(o, "scope", v.scope);
+}
+
+mcp_oauth_required_static_client_config
+tag_invoke(json::value_to_tag<mcp_oauth_required_static_client_config>, const json::value& jv) {
+    const auto& o = detail::expect_object(jv, "mcp_oauth_required_static_client_config");
+    mcp_oauth_required_static_client_config out;
+    detail::read(o, "clientId", out.client_id, "mcp_oauth_required_static_client_config.client_id");
+    detail::read_optional(o, "clientSecret", out.client_secret,
+                          "mcp_oauth_required_static_client_config.client_secret");
+    detail::read_optional(o, "publicClient", out.public_client,
+                          "mcp_oauth_required_static_client_config.public_client");
+    detail::read_optional(o, "grantType", out.grant_type,
+                          "mcp_oauth_required_static_client_config.grant_type");
+    detail::read_optional(o, "scope", out.scope, "mcp_oauth_required_static_client_config.scope");
+    return out;
+}
+
+std::string_view to_string(mcp_oauth_request_reason v) noexcept {
+    switch (v) {
+    case mcp_oauth_request_reason::initial:
+        return "initial";
+    case mcp_oauth_request_reason::refresh:
+        return "refresh";
+    case mcp_oauth_request_reason::reauth:
+        return "reauth";
+    case mcp_oauth_request_reason::upscope:
+        return "upscope";
+    }
+    return {};
+}
+
+bool from_string(std::string_view s, mcp_oauth_request_reason& out) noexcept {
+    static constexpr std::pair<std::string_view, mcp_oauth_request_reason> table[] = {
+        {"initial", mcp_oauth_request_reason::initial},
+        {"refresh", mcp_oauth_request_reason::refresh},
+        {"reauth", mcp_oauth_request_reason::reauth},
+        {"upscope", mcp_oauth_request_reason::upscope},
+    };
+    return detail::lookup_enum(table, s, out);
+}
+
+void tag_invoke(json::value_from_tag, json::value& jv, const mcp_oauth_completed& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "requestId", v.request_id);
+    detail::write(o, "outcome", v.outcome);
+}
+
+mcp_oauth_completed tag_invoke(json::value_to_tag<mcp_oauth_completed>, const json::value& jv) {
+    return mcp_oauth_completed::from_data(detail::expect_object(jv, "mcp_oauth_completed"));
+}
+
+mcp_oauth_completed mcp_oauth_completed::from_data(const json::object& o) {
+    mcp_oauth_completed out;
+    detail::read(o, "requestId", out.request_id, "mcp_oauth_completed.request_id");
+    detail::read(o, "outcome", out.outcome, "mcp_oauth_completed.outcome");
+    return out;
+}
+
+std::string_view to_string(mcp_oauth_completion_outcome v) noexcept {
+    switch (v) {
+    case mcp_oauth_completion_outcome::token:
+        return "token";
+    case mcp_oauth_completion_outcome::cancelled:
+        return "cancelled";
+    }
+    return {};
+}
+
+bool from_string(std::string_view s, mcp_oauth_completion_outcome& out) noexcept {
+    static constexpr std::pair<std::string_view, mcp_oauth_completion_outcome> table[] = {
+        {"token", mcp_oauth_completion_outcome::token},
+        {"cancelled", mcp_oauth_completion_outcome::cancelled},
+    };
+    return detail::lookup_enum(table, s, out);
+}
+
+void tag_invoke(json::value_from_tag, json::value& jv, const mcp_oauth_recovery_completed& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "requestId", v.request_id);
+    detail::write(o, "serverName", v.server_name);
+    detail::write(o, "outcome", v.outcome);
+}
+
+mcp_oauth_recovery_completed tag_invoke(json::value_to_tag<mcp_oauth_recovery_completed>,
+                                        const json::value& jv) {
+    return mcp_oauth_recovery_completed::from_data(
+        detail::expect_object(jv, "mcp_oauth_recovery_completed"));
+}
+
+mcp_oauth_recovery_completed mcp_oauth_recovery_completed::from_data(const json::object& o) {
+    mcp_oauth_recovery_completed out;
+    detail::read(o, "requestId", out.request_id, "mcp_oauth_recovery_completed.request_id");
+    detail::read(o, "serverName", out.server_name, "mcp_oauth_recovery_completed.server_name");
+    detail::read(o, "outcome", out.outcome, "mcp_oauth_recovery_completed.outcome");
+    return out;
+}
+
+std::string_view to_string(mcp_oauth_recovery_completed_outcome v) noexcept {
+    switch (v) {
+    case mcp_oauth_recovery_completed_outcome::succeeded:
+        return "succeeded";
+    case mcp_oauth_recovery_completed_outcome::cancelled:
+        return "cancelled";
+    case mcp_oauth_recovery_completed_outcome::failed:
+        return "failed";
+    }
+    return {};
+}
+
+bool from_string(std::string_view s, mcp_oauth_recovery_completed_outcome& out) noexcept {
+    static constexpr std::pair<std::string_view, mcp_oauth_recovery_completed_outcome> table[] = {
+        {"succeeded", mcp_oauth_recovery_completed_outcome::succeeded},
+        {"cancelled", mcp_oauth_recovery_completed_outcome::cancelled},
+        {"failed", mcp_oauth_recovery_completed_outcome::failed},
+    };
+    return detail::lookup_enum(table, s, out);
+}
+
+void tag_invoke(json::value_from_tag, json::value& jv, const mcp_headers_refresh_required& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "requestId", v.request_id);
+    detail::write(o, "serverName", v.server_name);
+    detail::write(o, "serverUrl", v.server_url);
+    detail::write(o, "reason", v.reason);
+}
+
+mcp_headers_refresh_required tag_invoke(json::value_to_tag<mcp_headers_refresh_required>,
+                                        const json::value& jv) {
+    return mcp_headers_refresh_required::from_data(
+        detail::expect_object(jv, "mcp_headers_refresh_required"));
+}
+
+mcp_headers_refresh_required mcp_headers_refresh_required::from_data(const json::object& o) {
+    mcp_headers_refresh_required out;
+    detail::read(o, "requestId", out.request_id, "mcp_headers_refresh_required.request_id");
+    detail::read(o, "serverName", out.server_name, "mcp_headers_refresh_required.server_name");
+    detail::read(o, "serverUrl", out.server_url, "mcp_headers_refresh_required.server_url");
+    detail::read(o, "reason", out.reason, "mcp_headers_refresh_required.reason");
+    return out;
+}
+
+std::string_view to_string(mcp_headers_refresh_required_reason v) noexcept {
+    switch (v) {
+    case mcp_headers_refresh_required_reason::startup:
+        return "startup";
+    case mcp_headers_refresh_required_reason::ttl_expired:
+        return "ttl-expired";
+    case mcp_headers_refresh_required_reason::auth_failed:
+        return "auth-failed";
+    }
+    return {};
+}
+
+bool from_string(std::string_view s, mcp_headers_refresh_required_reason& out) noexcept {
+    static constexpr std::pair<std::string_view, mcp_headers_refresh_required_reason> table[] = {
+        {"startup", mcp_headers_refresh_required_reason::startup},
+        {"ttl-expired", mcp_headers_refresh_required_reason::ttl_expired},
+        {"auth-failed", mcp_headers_refresh_required_reason::auth_failed},
+    };
+    return detail::lookup_enum(table, s, out);
+}
+
+void tag_invoke(json::value_from_tag, json::value& jv, const mcp_headers_refresh_completed& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "requestId", v.request_id);
+    detail::write(o, "outcome", v.outcome);
+}
+
+mcp_headers_refresh_completed tag_invoke(json::value_to_tag<mcp_headers_refresh_completed>,
+                                         const json::value& jv) {
+    return mcp_headers_refresh_completed::from_data(
+        detail::expect_object(jv, "mcp_headers_refresh_completed"));
+}
+
+mcp_headers_refresh_completed mcp_headers_refresh_completed::from_data(const json::object& o) {
+    mcp_headers_refresh_completed out;
+    detail::read(o, "requestId", out.request_id, "mcp_headers_refresh_completed.request_id");
+    detail::read(o, "outcome", out.outcome, "mcp_headers_refresh_completed.outcome");
+    return out;
+}
+
+std::string_view to_string(mcp_headers_refresh_completed_outcome v) noexcept {
+    switch (v) {
+    case mcp_headers_refresh_completed_outcome::headers:
+        return "headers";
+    case mcp_headers_refresh_completed_outcome::none:
+        return "none";
+    case mcp_headers_refresh_completed_outcome::error:
+        return "error";
+    case mcp_headers_refresh_completed_outcome::timeout:
+        return "timeout";
+    }
+    return {};
+}
+
+bool from_string(std::string_view s, mcp_headers_refresh_completed_outcome& out) noexcept {
+    static constexpr std::pair<std::string_view, mcp_headers_refresh_completed_outcome> table[] = {
+        {"headers", mcp_headers_refresh_completed_outcome::headers},
+        {"none", mcp_headers_refresh_completed_outcome::none},
+        {"error", mcp_headers_refresh_completed_outcome::error},
+        {"timeout", mcp_headers_refresh_completed_outcome::timeout},
+    };
+    return detail::lookup_enum(table, s, out);
+}
+
+void tag_invoke(json::value_from_tag, json::value& jv, const ui_ephemeral_query& v) {
+    auto& o = jv.emplace_object();
+    detail::write(o, "requestId", v.request_id);
+    detail::write(o, "phase", v.phase);
+    detail::write_optional(o, "chunk", v.chunk);
+    detail::write_optional(o, "answer", v.answer);
+    detail::write_optional(o, "error", v.error);
+}
+
+ui_ephemeral_query tag_invoke(json::value_to_tag<ui_ephemeral_query>, const json::value& jv) {
+    return ui_ephemeral_query::from_data(detail::expect_object(jv, "ui_ephemeral_query"));
+}
+
+ui_ephemeral_query ui_ephemeral_query::from_data(const json::object& o) {
+    ui_ephemeral_query out;
+    detail::read(o, "requestId", out.request_id, "ui_ephemeral_query.request_id");
+    detail::read(o, "phase", out.phase, "ui_ephemeral_query.phase");
+    detail::read_optional(o, "chunk", out.chunk, "ui_ephemeral_query.chunk");
+    detail::read_optional(o, "answer", out.answer, "ui_ephemeral_query.answer");
+    detail::read_optional(o, "error", out.error, "ui_ephemeral_query.error");
+    return out;
+}
+
+std::string_view to_string(ui_ephemeral_query_phase v) noexcept {
+    switch (v) {
+    case ui_ephemeral_query_phase::started:
+        return "started";
+    case ui_ephemeral_query_phase::chunk:
+        return "chunk";
+    case ui_ephemeral_query_phase::completed:
+        return "completed";
+    case ui_ephemeral_query_phase::failed:
+        return "failed";
+    case ui_ephemeral_query_phase::aborted:
+        return "aborted";
+    }
+    return {};
+}
+
+bool from_string(std::string_view s, ui_ephemeral_query_phase& out) noexcept {
+    static constexpr std::pair<std::string_view, ui_ephemeral_query_phase> table[] = {
+        {"started", ui_ephemeral_query_phase::started},
+        {"chunk", ui_ephemeral_query_phase::chunk},
+        {"completed", ui_ephemeral_query_phase::completed},
+        {"failed", ui_ephemeral_query_phase::failed},
+        {"aborted", ui_ephemeral_query_phase::aborted},
+    };
+    return detail::lookup_enum(table, s, out);
+}
+
 void tag_invoke(json::value_from_tag, json::value& jv, const external_tool_requested& v) {
     auto& o = jv.emplace_object();
     detail::write(o, "requestId", v.request_id);

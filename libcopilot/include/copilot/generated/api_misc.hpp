@@ -4322,7 +4322,8 @@ enum class mcp_diagnostic_kind {
     lifecycle,
     protocol,
     http,
-    stderr,
+    /// `stderr`
+    stderr_,
 };
 
 /// The wire string of a `mcp_diagnostic_kind` value.

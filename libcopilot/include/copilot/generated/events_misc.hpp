@@ -1300,8 +1300,10 @@ tool_execution_partial_result tag_invoke(boost::json::value_to_tag<tool_executio
 
 /// Values of wire type `ToolShellOutputStream`.
 enum class tool_shell_output_stream {
-    stdout,
-    stderr,
+    /// `stdout`
+    stdout_,
+    /// `stderr`
+    stderr_,
     terminal,
 };
 
@@ -1922,7 +1924,399 @@ void tag_invoke(boost::json::value_from_tag,
 skill_context_delivered_ref tag_invoke(boost::json::value_to_tag<skill_context_delivered_ref>,
                                        const boost::json::value& jv);
 
-/// Data of the `sandbox.decision` event.
+/// Values of wire type `SandboxControl`.
+enum class sandbox_control {
+    process,
+    filesystem,
+    network,
+    routing,
+    bypass,
+    credentials,
+    platform,
+};
+
+/// The wire string of a `sandbox_control` value.
+std::string_view to_string(sandbox_control v) noexcept;
+
+/// Parses a wire string; false when the string is not a known value.
+bool from_string(std::string_view s, sandbox_control& out) noexcept;
+
+/// Values of wire type `SandboxOutcome`.
+enum class sandbox_outcome {
+    resolved,
+    inactive,
+    engaged,
+    succeeded,
+    failed,
+    degraded,
+    denied,
+    approved,
+    declined,
+    allowed,
+};
+
+/// The wire string of a `sandbox_outcome` value.
+std::string_view to_string(sandbox_outcome v) noexcept;
+
+/// Parses a wire string; false when the string is not a known value.
+bool from_string(std::string_view s, sandbox_outcome& out) noexcept;
+
+/// Values of wire type `SandboxPlatform`.
+enum class sandbox_platform {
+    macos,
+    /// `linux`
+    linux_,
+    windows,
+    other,
+};
+
+/// The wire string of a `sandbox_platform` value.
+std::string_view to_string(sandbox_platform v) noexcept;
+
+/// Parses a wire string; false when the string is not a known value.
+bool from_string(std::string_view s, sandbox_platform& out) noexcept;
+
+/// Values of wire type `SandboxBackend`.
+enum class sandbox_backend {
+    seatbelt,
+    bubblewrap,
+    process_container,
+    unsupported,
+};
+
+/// The wire string of a `sandbox_backend` value.
+std::string_view to_string(sandbox_backend v) noexcept;
+
+/// Parses a wire string; false when the string is not a known value.
+bool from_string(std::string_view s, sandbox_backend& out) noexcept;
+
+/// Values of wire type `SandboxPolicySource`.
+enum class sandbox_policy_source {
+    default_policy,
+    user_policy,
+};
+
+/// The wire string of a `sandbox_policy_source` value.
+std::string_view to_string(sandbox_policy_source v) noexcept;
+
+/// Parses a wire string; false when the string is not a known value.
+bool from_string(std::string_view s, sandbox_policy_source& out) noexcept;
+
+/// Values of wire type `SandboxEnforcementPoint`.
+enum class sandbox_enforcement_point {
+    shell,
+    builtin_filesystem,
+    search,
+    web_fetch,
+    mcp,
+    lsp,
+};
+
+/// The wire string of a `sandbox_enforcement_point` value.
+std::string_view to_string(sandbox_enforcement_point v) noexcept;
+
+/// Parses a wire string; false when the string is not a known value.
+bool from_string(std::string_view s, sandbox_enforcement_point& out) noexcept;
+
+/// Values of wire type `SandboxProxyMode`.
+enum class sandbox_proxy_mode {
+    none,
+    loopback,
+    external,
+};
+
+/// The wire string of a `sandbox_proxy_mode` value.
+std::string_view to_string(sandbox_proxy_mode v) noexcept;
+
+/// Parses a wire string; false when the string is not a known value.
+bool from_string(std::string_view s, sandbox_proxy_mode& out) noexcept;
+
+/// Wire type `SandboxFilesystemPolicyDetails`.
+struct sandbox_filesystem_policy_details {
+    std::vector<std::string> readwrite_paths;
+    std::vector<std::string> readonly_paths;
+    std::vector<std::string> denied_paths;
+};
+
+void tag_invoke(boost::json::value_from_tag,
+                boost::json::value& jv,
+                const sandbox_filesystem_policy_details& v);
+sandbox_filesystem_policy_details
+tag_invoke(boost::json::value_to_tag<sandbox_filesystem_policy_details>,
+           const boost::json::value& jv);
+
+/// Values of wire type `SandboxDegradationReason`.
+enum class sandbox_degradation_reason {
+    denied_paths_unsupported,
+    unsupported_platform,
+};
+
+/// The wire string of a `sandbox_degradation_reason` value.
+std::string_view to_string(sandbox_degradation_reason v) noexcept;
+
+/// Parses a wire string; false when the string is not a known value.
+bool from_string(std::string_view s, sandbox_degradation_reason& out) noexcept;
+
+/// .
+struct sandbox_decision_policy_resolved {
+    copilot::open_enum<sandbox_control> control;
+    copilot::open_enum<sandbox_outcome> outcome;
+    std::optional<std::optional<std::string>> tool_call_id;
+    copilot::open_enum<sandbox_platform> platform;
+    copilot::open_enum<sandbox_backend> backend;
+    copilot::open_enum<sandbox_policy_source> policy_source;
+    copilot::open_enum<sandbox_enforcement_point> enforcement_point;
+    std::int64_t readwrite_paths_count;
+    std::int64_t readonly_paths_count;
+    std::int64_t denied_paths_count;
+    bool add_current_working_directory;
+    bool allow_outbound;
+    bool allow_local_network;
+    copilot::open_enum<sandbox_proxy_mode> proxy_mode;
+    bool allow_bypass;
+    bool git_auth;
+    bool gh_auth;
+    bool keychain_access;
+    std::optional<std::optional<sandbox_filesystem_policy_details>> effective_filesystem_policy;
+    std::optional<std::optional<copilot::open_enum<sandbox_degradation_reason>>> degradation_reason;
+    std::string kind;
+};
+
+void tag_invoke(boost::json::value_from_tag,
+                boost::json::value& jv,
+                const sandbox_decision_policy_resolved& v);
+sandbox_decision_policy_resolved
+tag_invoke(boost::json::value_to_tag<sandbox_decision_policy_resolved>,
+           const boost::json::value& jv);
+
+/// .
+struct sandbox_decision_spawn_completed {
+    copilot::open_enum<sandbox_control> control;
+    copilot::open_enum<sandbox_outcome> outcome;
+    std::optional<std::optional<std::string>> tool_call_id;
+    copilot::open_enum<sandbox_platform> platform;
+    copilot::open_enum<sandbox_backend> backend;
+    copilot::open_enum<sandbox_enforcement_point> enforcement_point;
+    double duration_ms;
+    std::optional<std::optional<copilot::open_enum<sandbox_degradation_reason>>> degradation_reason;
+    std::string kind;
+};
+
+void tag_invoke(boost::json::value_from_tag,
+                boost::json::value& jv,
+                const sandbox_decision_spawn_completed& v);
+sandbox_decision_spawn_completed
+tag_invoke(boost::json::value_to_tag<sandbox_decision_spawn_completed>,
+           const boost::json::value& jv);
+
+/// Values of wire type `SandboxAttestation`.
+enum class sandbox_attestation {
+    spawn_succeeded,
+    unsupported,
+    builtin_policy_checked,
+};
+
+/// The wire string of a `sandbox_attestation` value.
+std::string_view to_string(sandbox_attestation v) noexcept;
+
+/// Parses a wire string; false when the string is not a known value.
+bool from_string(std::string_view s, sandbox_attestation& out) noexcept;
+
+/// .
+struct sandbox_decision_enforcement_state {
+    copilot::open_enum<sandbox_control> control;
+    copilot::open_enum<sandbox_outcome> outcome;
+    std::optional<std::optional<std::string>> tool_call_id;
+    copilot::open_enum<sandbox_platform> platform;
+    copilot::open_enum<sandbox_backend> backend;
+    copilot::open_enum<sandbox_enforcement_point> enforcement_point;
+    std::optional<std::optional<copilot::open_enum<sandbox_attestation>>> attestation;
+    std::optional<std::optional<std::string>> command;
+    std::string kind;
+};
+
+void tag_invoke(boost::json::value_from_tag,
+                boost::json::value& jv,
+                const sandbox_decision_enforcement_state& v);
+sandbox_decision_enforcement_state
+tag_invoke(boost::json::value_to_tag<sandbox_decision_enforcement_state>,
+           const boost::json::value& jv);
+
+/// Values of wire type `SandboxDenialClass`.
+enum class sandbox_denial_class {
+    filesystem_read,
+    filesystem_write,
+    process_startup,
+    registry_access,
+    ipc_access,
+    process_access,
+    job_access,
+    ui_access,
+    service_access,
+    network_outbound,
+    network_local,
+    network_host,
+    other_access,
+};
+
+/// The wire string of a `sandbox_denial_class` value.
+std::string_view to_string(sandbox_denial_class v) noexcept;
+
+/// Parses a wire string; false when the string is not a known value.
+bool from_string(std::string_view s, sandbox_denial_class& out) noexcept;
+
+/// Values of wire type `SandboxDenialConfidence`.
+enum class sandbox_denial_confidence {
+    captured,
+    policy_corroborated,
+    sandbox_reported,
+    output_classified,
+};
+
+/// The wire string of a `sandbox_denial_confidence` value.
+std::string_view to_string(sandbox_denial_confidence v) noexcept;
+
+/// Parses a wire string; false when the string is not a known value.
+bool from_string(std::string_view s, sandbox_denial_confidence& out) noexcept;
+
+/// .
+struct sandbox_decision_access_denied {
+    copilot::open_enum<sandbox_control> control;
+    copilot::open_enum<sandbox_outcome> outcome;
+    std::optional<std::optional<std::string>> tool_call_id;
+    copilot::open_enum<sandbox_platform> platform;
+    copilot::open_enum<sandbox_enforcement_point> enforcement_point;
+    copilot::open_enum<sandbox_denial_class> denial_class;
+    copilot::open_enum<sandbox_attestation> attestation;
+    std::optional<std::optional<copilot::open_enum<sandbox_denial_confidence>>> confidence;
+    std::optional<std::optional<std::string>> denied_resource;
+    std::optional<std::optional<std::string>> command;
+    std::optional<std::optional<std::string>> process_name;
+    std::string kind;
+};
+
+void tag_invoke(boost::json::value_from_tag,
+                boost::json::value& jv,
+                const sandbox_decision_access_denied& v);
+sandbox_decision_access_denied tag_invoke(boost::json::value_to_tag<sandbox_decision_access_denied>,
+                                          const boost::json::value& jv);
+
+/// Values of wire type `SandboxPermissiveSource`.
+enum class sandbox_permissive_source {
+    approved_retry,
+    policy,
+};
+
+/// The wire string of a `sandbox_permissive_source` value.
+std::string_view to_string(sandbox_permissive_source v) noexcept;
+
+/// Parses a wire string; false when the string is not a known value.
+bool from_string(std::string_view s, sandbox_permissive_source& out) noexcept;
+
+/// .
+struct sandbox_decision_access_recorded {
+    copilot::open_enum<sandbox_control> control;
+    copilot::open_enum<sandbox_outcome> outcome;
+    std::optional<std::optional<std::string>> tool_call_id;
+    copilot::open_enum<sandbox_platform> platform;
+    copilot::open_enum<sandbox_enforcement_point> enforcement_point;
+    copilot::open_enum<sandbox_denial_class> denial_class;
+    copilot::open_enum<sandbox_permissive_source> permissive_source;
+    std::optional<std::optional<std::string>> denied_resource;
+    std::optional<std::optional<std::string>> command;
+    std::string kind;
+};
+
+void tag_invoke(boost::json::value_from_tag,
+                boost::json::value& jv,
+                const sandbox_decision_access_recorded& v);
+sandbox_decision_access_recorded
+tag_invoke(boost::json::value_to_tag<sandbox_decision_access_recorded>,
+           const boost::json::value& jv);
+
+/// Values of wire type `SandboxBypassSource`.
+enum class sandbox_bypass_source {
+    model_requested,
+    user_prompted,
+    prompt_unavailable,
+};
+
+/// The wire string of a `sandbox_bypass_source` value.
+std::string_view to_string(sandbox_bypass_source v) noexcept;
+
+/// Parses a wire string; false when the string is not a known value.
+bool from_string(std::string_view s, sandbox_bypass_source& out) noexcept;
+
+/// .
+struct sandbox_decision_bypass_decided {
+    copilot::open_enum<sandbox_control> control;
+    copilot::open_enum<sandbox_outcome> outcome;
+    std::optional<std::optional<std::string>> tool_call_id;
+    copilot::open_enum<sandbox_platform> platform;
+    copilot::open_enum<sandbox_enforcement_point> enforcement_point;
+    copilot::open_enum<sandbox_bypass_source> source;
+    std::optional<std::optional<copilot::open_enum<sandbox_denial_class>>> denial_class;
+    std::optional<std::optional<copilot::open_enum<sandbox_denial_confidence>>> confidence;
+    std::optional<std::optional<std::string>> denied_resource;
+    std::optional<std::optional<std::string>> command;
+    std::optional<std::optional<std::string>> process_name;
+    std::string kind;
+};
+
+void tag_invoke(boost::json::value_from_tag,
+                boost::json::value& jv,
+                const sandbox_decision_bypass_decided& v);
+sandbox_decision_bypass_decided
+tag_invoke(boost::json::value_to_tag<sandbox_decision_bypass_decided>,
+           const boost::json::value& jv);
+
+/// .
+struct sandbox_decision_permissive_retry_decided {
+    copilot::open_enum<sandbox_control> control;
+    copilot::open_enum<sandbox_outcome> outcome;
+    std::optional<std::optional<std::string>> tool_call_id;
+    copilot::open_enum<sandbox_platform> platform;
+    copilot::open_enum<sandbox_enforcement_point> enforcement_point;
+    copilot::open_enum<sandbox_bypass_source> source;
+    std::optional<std::optional<copilot::open_enum<sandbox_denial_class>>> denial_class;
+    std::optional<std::optional<copilot::open_enum<sandbox_denial_confidence>>> confidence;
+    std::optional<std::optional<std::string>> denied_resource;
+    std::optional<std::optional<std::string>> command;
+    std::optional<std::optional<std::string>> process_name;
+    std::string kind;
+};
+
+void tag_invoke(boost::json::value_from_tag,
+                boost::json::value& jv,
+                const sandbox_decision_permissive_retry_decided& v);
+sandbox_decision_permissive_retry_decided
+tag_invoke(boost::json::value_to_tag<sandbox_decision_permissive_retry_decided>,
+           const boost::json::value& jv);
+
+/// .
+struct sandbox_decision_permissive_retry_completed {
+    copilot::open_enum<sandbox_control> control;
+    copilot::open_enum<sandbox_outcome> outcome;
+    std::optional<std::optional<std::string>> tool_call_id;
+    copilot::open_enum<sandbox_platform> platform;
+    copilot::open_enum<sandbox_enforcement_point> enforcement_point;
+    std::optional<std::optional<copilot::open_enum<sandbox_denial_class>>> denial_class;
+    std::optional<std::optional<copilot::open_enum<sandbox_denial_confidence>>> confidence;
+    std::optional<std::optional<std::string>> denied_resource;
+    std::optional<std::optional<std::string>> command;
+    std::optional<std::optional<std::string>> process_name;
+    std::string kind;
+};
+
+void tag_invoke(boost::json::value_from_tag,
+                boost::json::value& jv,
+                const sandbox_decision_permissive_retry_completed& v);
+sandbox_decision_permissive_retry_completed
+tag_invoke(boost::json::value_to_tag<sandbox_decision_permissive_retry_completed>,
+           const boost::json::value& jv);
+
+/// One of the shapes of data of the `sandbox.decision` event, told apart by the `kind` field.
+/// `boost::json::value` holds a shape this SDK does not know yet.
 struct sandbox_decision {
     /// The event's `type`.
     static constexpr std::string_view type_name = "sandbox.decision";
@@ -1931,6 +2325,17 @@ struct sandbox_decision {
 
     /// Decodes the `data` object of an event of this type.
     static sandbox_decision from_data(const boost::json::object& data);
+
+    std::variant<sandbox_decision_policy_resolved,
+                 sandbox_decision_spawn_completed,
+                 sandbox_decision_enforcement_state,
+                 sandbox_decision_access_denied,
+                 sandbox_decision_access_recorded,
+                 sandbox_decision_bypass_decided,
+                 sandbox_decision_permissive_retry_decided,
+                 sandbox_decision_permissive_retry_completed,
+                 boost::json::value>
+        value;
 };
 
 void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const sandbox_decision& v);

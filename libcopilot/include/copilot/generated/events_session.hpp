@@ -428,7 +428,149 @@ struct session_info {
 void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const session_info& v);
 session_info tag_invoke(boost::json::value_to_tag<session_info>, const boost::json::value& jv);
 
-/// Data of the `session.indexed_search` event.
+/// Values of wire type `IndexedSearchState`.
+enum class indexed_search_state {
+    disabled,
+    starting,
+    enabled,
+    ready,
+    failed,
+};
+
+/// The wire string of a `indexed_search_state` value.
+std::string_view to_string(indexed_search_state v) noexcept;
+
+/// Parses a wire string; false when the string is not a known value.
+bool from_string(std::string_view s, indexed_search_state& out) noexcept;
+
+/// .
+struct session_indexed_search_status {
+    copilot::open_enum<indexed_search_state> state;
+    std::string kind;
+};
+
+void tag_invoke(boost::json::value_from_tag,
+                boost::json::value& jv,
+                const session_indexed_search_status& v);
+session_indexed_search_status tag_invoke(boost::json::value_to_tag<session_indexed_search_status>,
+                                         const boost::json::value& jv);
+
+/// Values of wire type `IndexedSearchOutcome`.
+enum class indexed_search_outcome {
+    started,
+    skipped_below_threshold,
+    skipped_no_gitroot,
+    skipped_disabled,
+    reused_existing,
+    failed,
+};
+
+/// The wire string of a `indexed_search_outcome` value.
+std::string_view to_string(indexed_search_outcome v) noexcept;
+
+/// Parses a wire string; false when the string is not a known value.
+bool from_string(std::string_view s, indexed_search_outcome& out) noexcept;
+
+/// Values of wire type `IndexedSearchDisabledReason`.
+enum class indexed_search_disabled_reason {
+    use_tgrep_false,
+    use_builtin_ripgrep_false,
+    organization,
+    organization_policy_auth_pending,
+    organization_policy_unknown,
+    virtual_filesystem,
+    cloud_sync_root,
+    cloud_sync_detection_failed,
+    workspace_not_local,
+};
+
+/// The wire string of a `indexed_search_disabled_reason` value.
+std::string_view to_string(indexed_search_disabled_reason v) noexcept;
+
+/// Parses a wire string; false when the string is not a known value.
+bool from_string(std::string_view s, indexed_search_disabled_reason& out) noexcept;
+
+/// .
+struct session_indexed_search_startup {
+    copilot::open_enum<indexed_search_outcome> outcome;
+    std::optional<double> file_count;
+    double startup_duration_ms;
+    bool forced_by_env;
+    bool warm_start;
+    std::optional<copilot::open_enum<indexed_search_disabled_reason>> disabled_reason;
+    std::optional<std::string> error_message;
+    std::optional<bool> eligible;
+    std::string kind;
+};
+
+void tag_invoke(boost::json::value_from_tag,
+                boost::json::value& jv,
+                const session_indexed_search_startup& v);
+session_indexed_search_startup tag_invoke(boost::json::value_to_tag<session_indexed_search_startup>,
+                                          const boost::json::value& jv);
+
+/// Values of wire type `IndexedSearchErrorType`.
+enum class indexed_search_error_type {
+    spawn_error,
+    unexpected_exit,
+    killed_by_signal,
+};
+
+/// The wire string of a `indexed_search_error_type` value.
+std::string_view to_string(indexed_search_error_type v) noexcept;
+
+/// Parses a wire string; false when the string is not a known value.
+bool from_string(std::string_view s, indexed_search_error_type& out) noexcept;
+
+/// .
+struct session_indexed_search_server_error {
+    copilot::open_enum<indexed_search_error_type> error_type;
+    std::optional<double> exit_code;
+    std::optional<std::string> error_message;
+    std::string kind;
+};
+
+void tag_invoke(boost::json::value_from_tag,
+                boost::json::value& jv,
+                const session_indexed_search_server_error& v);
+session_indexed_search_server_error
+tag_invoke(boost::json::value_to_tag<session_indexed_search_server_error>,
+           const boost::json::value& jv);
+
+/// Values of wire type `IndexedSearchIncrementalPhase`.
+enum class indexed_search_incremental_phase {
+    changes_detected,
+    updated,
+};
+
+/// The wire string of a `indexed_search_incremental_phase` value.
+std::string_view to_string(indexed_search_incremental_phase v) noexcept;
+
+/// Parses a wire string; false when the string is not a known value.
+bool from_string(std::string_view s, indexed_search_incremental_phase& out) noexcept;
+
+/// .
+struct session_indexed_search_incremental {
+    copilot::open_enum<indexed_search_incremental_phase> phase;
+    std::optional<double> changed_file_count;
+    std::optional<double> added_file_count;
+    std::optional<double> deleted_file_count;
+    std::optional<double> total_change_count;
+    std::optional<double> walk_duration_ms;
+    std::optional<double> update_duration_ms;
+    std::optional<double> total_duration_ms;
+    std::string kind;
+};
+
+void tag_invoke(boost::json::value_from_tag,
+                boost::json::value& jv,
+                const session_indexed_search_incremental& v);
+session_indexed_search_incremental
+tag_invoke(boost::json::value_to_tag<session_indexed_search_incremental>,
+           const boost::json::value& jv);
+
+/// One of the shapes of data of the `session.indexed_search` event, told apart by the `kind` field.
+/// `boost::json::value` holds a shape this SDK does not know yet.
 struct session_indexed_search {
     /// The event's `type`.
     static constexpr std::string_view type_name = "session.indexed_search";
@@ -437,6 +579,13 @@ struct session_indexed_search {
 
     /// Decodes the `data` object of an event of this type.
     static session_indexed_search from_data(const boost::json::object& data);
+
+    std::variant<session_indexed_search_status,
+                 session_indexed_search_startup,
+                 session_indexed_search_server_error,
+                 session_indexed_search_incremental,
+                 boost::json::value>
+        value;
 };
 
 void tag_invoke(boost::json::value_from_tag,
