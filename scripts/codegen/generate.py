@@ -701,9 +701,10 @@ def emit_sources(src_dir, stem, ns, groups):
     for header, decls in groups:
         for d in decls:
             body = emit_conversions(d)
-            # TODO: a clean -O2 build of these files takes about 9 CPU-minutes (see README.md);
-        # most of it is per-type template instantiation and could shrink with shared helpers.
-        if size + len(body) > CPP_CHUNK_LINES and cur:
+            # TODO: a clean -O2 build of these files takes about 9 CPU-minutes (see
+            # README.md); most of it is per-type template instantiation, which shared
+            # helpers could shrink.
+            if size + len(body) > CPP_CHUNK_LINES and cur:
                 chunks.append(cur)
                 cur, size = [], 0
             cur.append((header, body))
