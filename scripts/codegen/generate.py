@@ -794,7 +794,7 @@ class RpcClass:
                "#include <copilot/jsonrpc/connection.hpp>", ""]
         out += ["#include <copilot/generated/%s.hpp>" % i for i in includes]
         out += ["", "#include <boost/asio/awaitable.hpp>", "#include <boost/asio/co_spawn.hpp>",
-                "#include <boost/asio/deferred.hpp>", "", "#include <memory>",
+                "", "#include <memory>",
                 "#include <optional>", "#include <string>", "#include <utility>", "",
                 "namespace copilot {", ""]
         out += what_doc(self.group)
@@ -812,7 +812,7 @@ class RpcClass:
             out.append("    ///")
             out.append("    /// Completion signature: `void(std::exception_ptr, %s)`."
                        % result.replace("api::", "api::"))
-            out.append("    template <class CompletionToken = asio::deferred_t>")
+            out.append("    template <class CompletionToken = default_token_t>")
             if self.has_params(m):
                 out.append("    auto async_%s(const %s& params, CompletionToken&& token = {}) {"
                            % (ident, params_spelling(m.params)))

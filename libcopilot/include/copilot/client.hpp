@@ -6,7 +6,10 @@
 #include <copilot/client_options.hpp>
 #include <copilot/detail/client_core.hpp>
 #include <copilot/error.hpp>
+#include <copilot/generated/server_rpc.hpp>
 #include <copilot/server_info.hpp>
+#include <copilot/session.hpp>
+#include <copilot/session_metadata.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
@@ -109,6 +112,91 @@ public:
                               std::forward<CompletionToken>(token));
     }
 
+    /// Creates a session (`session.create`). The session id is made here (UUID v4) unless
+    /// `config.session_id` is set, and the session is routed before the request is sent.
+    ///
+    /// Errors: `errc::invalid_config` (nothing sent), `errc::not_started`, the runtime's own.
+    /// Handler signature: `void(std::exception_ptr, session)`.
+    template <class CompletionToken = default_token_t>
+    auto async_create_session(session_config config, CompletionToken&& token = {}) {
+        return asio::co_spawn(core_->strand, open_session(core_, std::move(config), false),
+                              std::forward<CompletionToken>(token));
+    }
+
+    /// Resumes a stored session (`session.resume`) with a full config: this client's
+    /// callbacks (tools, tokens, hooks, ...) answer for it from now on.
+    ///
+    /// Handler signature: `void(std::exception_ptr, session)`.
+    template <class CompletionToken = default_token_t>
+    auto async_resume_session(std::string session_id,
+                              session_config config,
+                              CompletionToken&& token = {}) {
+        config.session_id = std::move(session_id);
+        return asio::co_spawn(core_->strand, open_session(core_, std::move(config), true),
+                              std::forward<CompletionToken>(token));
+    }
+
+    /// Lists stored sessions (`session.list`).
+    ///
+    /// Handler signature: `void(std::exception_ptr, std::vector<session_metadata>)`.
+    template <class CompletionToken = default_token_t>
+    auto async_list_sessions(session_list_filter filter = {}, CompletionToken&& token = {}) {
+        return asio::co_spawn(core_->strand, list_sessions(core_, std::move(filter)),
+                              std::forward<CompletionToken>(token));
+    }
+
+    /// Deletes a stored session's data (`session.delete`); fails when there is none.
+    ///
+    /// Handler signature: `void(std::exception_ptr)`.
+    template <class CompletionToken = default_token_t>
+    auto async_delete_session(std::string session_id, CompletionToken&& token = {}) {
+        return asio::co_spawn(core_->strand, delete_session(core_, std::move(session_id)),
+                              std::forward<CompletionToken>(token));
+    }
+
+    /// The most recently used session id (`session.getLastId`), if any.
+    ///
+    /// Handler signature: `void(std::exception_ptr, std::optional<std::string>)`.
+    template <class CompletionToken = default_token_t>
+    auto async_get_last_session_id(CompletionToken&& token = {}) {
+        return asio::co_spawn(core_->strand, optional_id(core_, "session.getLastId"),
+                              std::forward<CompletionToken>(token));
+    }
+
+    /// One stored session's metadata (`session.getMetadata`), if it exists.
+    ///
+    /// Handler signature: `void(std::exception_ptr, std::optional<session_metadata>)`.
+    template <class CompletionToken = default_token_t>
+    auto async_get_session_metadata(std::string session_id, CompletionToken&& token = {}) {
+        return asio::co_spawn(core_->strand, session_metadata_of(core_, std::move(session_id)),
+                              std::forward<CompletionToken>(token));
+    }
+
+    /// The foreground session (`session.getForeground`); the headless runtime has none.
+    ///
+    /// Handler signature: `void(std::exception_ptr, std::optional<std::string>)`.
+    template <class CompletionToken = default_token_t>
+    auto async_get_foreground_session_id(CompletionToken&& token = {}) {
+        return asio::co_spawn(core_->strand, optional_id(core_, "session.getForeground"),
+                              std::forward<CompletionToken>(token));
+    }
+
+    /// Makes a session the foreground one (`session.setForeground`).
+    ///
+    /// Handler signature: `void(std::exception_ptr)`.
+    template <class CompletionToken = default_token_t>
+    auto async_set_foreground_session(std::string session_id, CompletionToken&& token = {}) {
+        return asio::co_spawn(core_->strand, set_foreground(core_, std::move(session_id)),
+                              std::forward<CompletionToken>(token));
+    }
+
+    /// Calls `handler` on the strand for every `session.lifecycle` notification (created,
+    /// updated, deleted, foreground, background).
+    void on_lifecycle(std::function<void(const json::object&)> handler);
+
+    /// Typed wrappers of every public server-level method of the runtime.
+    server_rpc rpc() const;
+
     /// The connection state; readable from any thread.
     connection_state state() const noexcept { return core_->state.load(); }
 
@@ -136,6 +224,16 @@ private:
     static asio::awaitable<std::vector<model_info>> list_models(core_ptr core);
     static asio::awaitable<json::value>
     raw_call(core_ptr core, std::string method, json::value params);
+
+    static asio::awaitable<session> open_session(core_ptr core, session_config config, bool resume);
+    static asio::awaitable<std::vector<session_metadata>> list_sessions(core_ptr core,
+                                                                        session_list_filter filter);
+    static asio::awaitable<void> delete_session(core_ptr core, std::string session_id);
+    static asio::awaitable<std::optional<std::string>> optional_id(core_ptr core,
+                                                                   const char* method);
+    static asio::awaitable<std::optional<session_metadata>> session_metadata_of(core_ptr core,
+                                                                                std::string id);
+    static asio::awaitable<void> set_foreground(core_ptr core, std::string session_id);
 
     std::shared_ptr<detail::client_core> core_;
 };

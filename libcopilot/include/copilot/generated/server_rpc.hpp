@@ -26,7 +26,6 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/deferred.hpp>
 
 #include <memory>
 #include <optional>
@@ -49,7 +48,7 @@ public:
     /// Calls `sandbox.proxyCa.checkInstallationSupport`.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_sandbox_proxy_ca_check_installation_support(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(),
                               sandbox_proxy_ca_check_installation_support_impl(),
@@ -59,7 +58,7 @@ public:
     /// Calls `sandbox.proxyCa.checkRelevance`.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_sandbox_proxy_ca_check_relevance(const api::sandbox_proxy_ca_request& params,
                                                 CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), sandbox_proxy_ca_check_relevance_impl(params),
@@ -69,7 +68,7 @@ public:
     /// Calls `sandbox.proxyCa.getStatus`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::sandbox_proxy_ca_status)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_sandbox_proxy_ca_get_status(const api::sandbox_proxy_ca_request& params,
                                            CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), sandbox_proxy_ca_get_status_impl(params),
@@ -79,7 +78,7 @@ public:
     /// Calls `sandbox.proxyCa.create`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::sandbox_proxy_ca_create_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_sandbox_proxy_ca_create(const api::sandbox_proxy_ca_request& params,
                                        CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), sandbox_proxy_ca_create_impl(params),
@@ -89,7 +88,7 @@ public:
     /// Calls `sandbox.proxyCa.rotate`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::sandbox_proxy_ca_status)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_sandbox_proxy_ca_rotate(const api::sandbox_proxy_ca_request& params,
                                        CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), sandbox_proxy_ca_rotate_impl(params),
@@ -99,7 +98,7 @@ public:
     /// Calls `sandbox.proxyCa.trust`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::sandbox_proxy_ca_status)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_sandbox_proxy_ca_trust(const api::sandbox_proxy_ca_request& params,
                                       CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), sandbox_proxy_ca_trust_impl(params),
@@ -109,7 +108,7 @@ public:
     /// Calls `sandbox.proxyCa.remove`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::sandbox_proxy_ca_status)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_sandbox_proxy_ca_remove(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), sandbox_proxy_ca_remove_impl(),
                               std::forward<CompletionToken>(token));
@@ -118,7 +117,7 @@ public:
     /// Calls `sandbox.getHostSupport`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::sandbox_host_support)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_sandbox_get_host_support(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), sandbox_get_host_support_impl(),
                               std::forward<CompletionToken>(token));
@@ -127,7 +126,7 @@ public:
     /// Calls `user.settings.get`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::user_settings_get_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_user_settings_get(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), user_settings_get_impl(),
                               std::forward<CompletionToken>(token));
@@ -136,7 +135,7 @@ public:
     /// Calls `user.settings.set`.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_user_settings_set(const api::user_settings_set_request& params,
                                  CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), user_settings_set_impl(params),
@@ -146,7 +145,7 @@ public:
     /// Calls `managedSettings.read`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::managed_settings_read_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_managed_settings_read(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), managed_settings_read_impl(),
                               std::forward<CompletionToken>(token));
@@ -155,7 +154,7 @@ public:
     /// Calls `managedSettings.clearCache`.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_managed_settings_clear_cache(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), managed_settings_clear_cache_impl(),
                               std::forward<CompletionToken>(token));
@@ -164,7 +163,7 @@ public:
     /// Calls `managedSettings.resolve`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::managed_settings_resolve_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_managed_settings_resolve(const api::managed_settings_resolve_request& params,
                                         CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), managed_settings_resolve_impl(params),
@@ -174,7 +173,7 @@ public:
     /// Calls `managedSettings.permissions.evaluate`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::managed_permissions_evaluate_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_managed_settings_permissions_evaluate(
         const api::managed_permissions_evaluate_request& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(),
@@ -185,7 +184,7 @@ public:
     /// Calls `managedSettings.schema`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::managed_settings_schema_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_managed_settings_schema(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), managed_settings_schema_impl(),
                               std::forward<CompletionToken>(token));
@@ -194,7 +193,7 @@ public:
     /// Calls `managedSettings.validate`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::managed_settings_validate_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_managed_settings_validate(const api::managed_settings_validate_request& params,
                                          CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), managed_settings_validate_impl(params),
@@ -204,7 +203,7 @@ public:
     /// Calls `managedSettings.compose`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::managed_settings_compose_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_managed_settings_compose(const api::managed_settings_compose_request& params,
                                         CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), managed_settings_compose_impl(params),
@@ -214,7 +213,7 @@ public:
     /// Calls `environments.list`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::environments_list_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_environments_list(const api::environments_list_request& params,
                                  CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), environments_list_impl(params),
@@ -224,7 +223,7 @@ public:
     /// Calls `environments.get`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::environments_get_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_environments_get(const api::environments_get_request& params,
                                 CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), environments_get_impl(params),
@@ -234,7 +233,7 @@ public:
     /// Calls `environments.delete`.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_environments_delete(const api::environments_delete_request& params,
                                    CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), environments_delete_impl(params),
@@ -244,7 +243,7 @@ public:
     /// Calls `host.publishSession`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::host_publish_session_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_host_publish_session(const api::host_publish_session_request& params,
                                     CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), host_publish_session_impl(params),
@@ -254,7 +253,7 @@ public:
     /// Calls `host.unpublishSession`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::host_unpublish_session_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_host_unpublish_session(const api::host_unpublish_session_request& params,
                                       CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), host_unpublish_session_impl(params),
@@ -264,7 +263,7 @@ public:
     /// Calls `host.listSessions`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::host_list_sessions_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_host_list_sessions(const api::host_list_sessions_request& params,
                                   CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), host_list_sessions_impl(params),
@@ -274,7 +273,7 @@ public:
     /// Calls `host.start`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::host_start_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_host_start(const api::host_start_request& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), host_start_impl(params),
                               std::forward<CompletionToken>(token));
@@ -283,7 +282,7 @@ public:
     /// Calls `host.dispose`.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_host_dispose(const api::host_dispose_request& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), host_dispose_impl(params),
                               std::forward<CompletionToken>(token));
@@ -292,7 +291,7 @@ public:
     /// Calls `ping`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::ping_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_ping(const api::ping_request& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), ping_impl(params),
                               std::forward<CompletionToken>(token));
@@ -301,7 +300,7 @@ public:
     /// Calls `hooks.discover`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::hooks_discover_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_hooks_discover(const api::hooks_discover_request& params,
                               CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), hooks_discover_impl(params),
@@ -311,7 +310,7 @@ public:
     /// Calls `models.list`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::model_list)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_models_list(const api::models_list_request& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), models_list_impl(params),
                               std::forward<CompletionToken>(token));
@@ -320,7 +319,7 @@ public:
     /// Calls `models.getBuiltInCatalog`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::built_in_model_catalog)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_models_get_built_in_catalog(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), models_get_built_in_catalog_impl(),
                               std::forward<CompletionToken>(token));
@@ -329,7 +328,7 @@ public:
     /// Calls `models.listTokenPriceUnits`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::model_token_price_unit_list)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_models_list_token_price_units(const api::models_list_request_2& params,
                                              CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), models_list_token_price_units_impl(params),
@@ -339,7 +338,7 @@ public:
     /// Calls `azureMl.catalog`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::azure_ml_catalog_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_azure_ml_catalog(const api::azure_ml_catalog_request& params,
                                 CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), azure_ml_catalog_impl(params),
@@ -349,7 +348,7 @@ public:
     /// Calls `azureMl.latest`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::azure_ml_model)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_azure_ml_latest(const api::azure_ml_latest_request& params,
                                CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), azure_ml_latest_impl(params),
@@ -359,7 +358,7 @@ public:
     /// Calls `azureMl.resolve`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::azure_ml_resolve_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_azure_ml_resolve(const api::azure_ml_resolve_request& params,
                                 CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), azure_ml_resolve_impl(params),
@@ -369,7 +368,7 @@ public:
     /// Calls `azureMl.download`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::azure_ml_download_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_azure_ml_download(const api::azure_ml_download_request& params,
                                  CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), azure_ml_download_impl(params),
@@ -379,7 +378,7 @@ public:
     /// Calls `azureMl.acquireFamily`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::azure_ml_family_lease_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_azure_ml_acquire_family(const api::azure_ml_family_request& params,
                                        CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), azure_ml_acquire_family_impl(params),
@@ -389,7 +388,7 @@ public:
     /// Calls `azureMl.releaseFamily`.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_azure_ml_release_family(const api::azure_ml_family_release_request& params,
                                        CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), azure_ml_release_family_impl(params),
@@ -400,7 +399,7 @@ public:
     ///
     /// Completion signature: `void(std::exception_ptr,
     /// std::optional<api::azure_ml_download_status>)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_azure_ml_status(const api::azure_ml_download_id_request& params,
                                CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), azure_ml_status_impl(params),
@@ -410,7 +409,7 @@ public:
     /// Calls `azureMl.cancel`.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_azure_ml_cancel(const api::azure_ml_download_id_request& params,
                                CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), azure_ml_cancel_impl(params),
@@ -420,7 +419,7 @@ public:
     /// Calls `azureMl.discard`.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_azure_ml_discard(const api::azure_ml_discard_request& params,
                                 CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), azure_ml_discard_impl(params),
@@ -431,7 +430,7 @@ public:
     ///
     /// Completion signature: `void(std::exception_ptr,
     /// api::content_exclusion_validate_policies_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_content_exclusion_validate_policies(
         const api::content_exclusion_validate_policies_request& params,
         CompletionToken&& token = {}) {
@@ -443,7 +442,7 @@ public:
     /// Calls `tools.list`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::tool_list)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_tools_list(const api::tools_list_request& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), tools_list_impl(params),
                               std::forward<CompletionToken>(token));
@@ -452,7 +451,7 @@ public:
     /// Calls `account.getQuota`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::account_get_quota_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_account_get_quota(const api::account_get_quota_request& params,
                                  CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), account_get_quota_impl(params),
@@ -462,7 +461,7 @@ public:
     /// Calls `account.getCurrentAuth`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::account_get_current_auth_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_account_get_current_auth(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), account_get_current_auth_impl(),
                               std::forward<CompletionToken>(token));
@@ -471,7 +470,7 @@ public:
     /// Calls `account.getAllUsers`.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_account_get_all_users(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), account_get_all_users_impl(),
                               std::forward<CompletionToken>(token));
@@ -480,7 +479,7 @@ public:
     /// Calls `account.login`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::account_login_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_account_login(const api::account_login_request& params,
                              CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), account_login_impl(params),
@@ -490,7 +489,7 @@ public:
     /// Calls `account.logout`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::account_logout_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_account_logout(const boost::json::value& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), account_logout_impl(params),
                               std::forward<CompletionToken>(token));
@@ -499,7 +498,7 @@ public:
     /// Calls `secrets.addFilterValues`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::secrets_add_filter_values_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_secrets_add_filter_values(const api::secrets_add_filter_values_request& params,
                                          CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), secrets_add_filter_values_impl(params),
@@ -509,7 +508,7 @@ public:
     /// Calls `mcp.config.list`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::mcp_config_list)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_config_list(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_config_list_impl(),
                               std::forward<CompletionToken>(token));
@@ -518,7 +517,7 @@ public:
     /// Calls `mcp.config.add`.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_config_add(const api::mcp_config_add_request& params,
                               CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_config_add_impl(params),
@@ -528,7 +527,7 @@ public:
     /// Calls `mcp.config.update`.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_config_update(const api::mcp_config_update_request& params,
                                  CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_config_update_impl(params),
@@ -538,7 +537,7 @@ public:
     /// Calls `mcp.config.remove`.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_config_remove(const api::mcp_config_remove_request& params,
                                  CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_config_remove_impl(params),
@@ -548,7 +547,7 @@ public:
     /// Calls `mcp.config.enable`.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_config_enable(const api::mcp_config_enable_request& params,
                                  CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_config_enable_impl(params),
@@ -558,7 +557,7 @@ public:
     /// Calls `mcp.config.disable`.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_config_disable(const api::mcp_config_disable_request& params,
                                   CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_config_disable_impl(params),
@@ -568,7 +567,7 @@ public:
     /// Calls `mcp.config.reload`.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_config_reload(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_config_reload_impl(),
                               std::forward<CompletionToken>(token));
@@ -577,7 +576,7 @@ public:
     /// Calls `mcp.discover`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::mcp_discover_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_discover(const api::mcp_discover_request& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_discover_impl(params),
                               std::forward<CompletionToken>(token));
@@ -586,7 +585,7 @@ public:
     /// Calls `mcp.planInstall`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::mcp_plan_install_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_plan_install(const api::mcp_plan_install_request& params,
                                 CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_plan_install_impl(params),
@@ -596,7 +595,7 @@ public:
     /// Calls `mcp.prepareInstall`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::mcp_installation_management_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_prepare_install(const api::mcp_prepare_install_request& params,
                                    CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_prepare_install_impl(params),
@@ -606,7 +605,7 @@ public:
     /// Calls `mcp.applyInstall`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::mcp_installation_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_apply_install(const api::mcp_apply_install_request& params,
                                  CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_apply_install_impl(params),
@@ -616,7 +615,7 @@ public:
     /// Calls `mcp.planUninstall`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::mcp_installation_management_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_plan_uninstall(const api::mcp_plan_uninstall_request& params,
                                   CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_plan_uninstall_impl(params),
@@ -626,7 +625,7 @@ public:
     /// Calls `mcp.applyUninstall`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::mcp_installation_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_apply_uninstall(const api::mcp_apply_uninstall_request& params,
                                    CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_apply_uninstall_impl(params),
@@ -636,7 +635,7 @@ public:
     /// Calls `mcp.installations.list`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::mcp_installation_management_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_installations_list(const api::mcp_installations_request& params,
                                       CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_installations_list_impl(params),
@@ -646,7 +645,7 @@ public:
     /// Calls `mcp.installations.recover`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::mcp_installation_management_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_installations_recover(const api::mcp_installations_request& params,
                                          CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_installations_recover_impl(params),
@@ -656,7 +655,7 @@ public:
     /// Calls `mcp.installations.status`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::mcp_installation_management_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_installations_status(const api::mcp_installation_operation_request& params,
                                         CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_installations_status_impl(params),
@@ -666,7 +665,7 @@ public:
     /// Calls `mcp.installations.cancel`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::mcp_installation_management_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_installations_cancel(const api::mcp_installation_operation_request& params,
                                         CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_installations_cancel_impl(params),
@@ -676,7 +675,7 @@ public:
     /// Calls `extensions.discover`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::discovered_extensions)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_extensions_discover(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), extensions_discover_impl(),
                               std::forward<CompletionToken>(token));
@@ -685,7 +684,7 @@ public:
     /// Calls `extensions.enable`.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_extensions_enable(const api::discovered_extensions_enable_request& params,
                                  CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), extensions_enable_impl(params),
@@ -695,7 +694,7 @@ public:
     /// Calls `extensions.disable`.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_extensions_disable(const api::discovered_extensions_disable_request& params,
                                   CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), extensions_disable_impl(params),
@@ -705,7 +704,7 @@ public:
     /// Calls `instructions.discover`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::server_instruction_source_list)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_instructions_discover(const api::instructions_discover_request& params,
                                      CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), instructions_discover_impl(params),
@@ -715,7 +714,7 @@ public:
     /// Calls `instructions.getDiscoveryPaths`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::instruction_discovery_path_list)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_instructions_get_discovery_paths(
         const api::instructions_get_discovery_paths_request& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), instructions_get_discovery_paths_impl(params),
@@ -725,7 +724,7 @@ public:
     /// Calls `skills.planInstall`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::skill_installation_management_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_skills_plan_install(const api::skill_plan_install_request& params,
                                    CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), skills_plan_install_impl(params),
@@ -735,7 +734,7 @@ public:
     /// Calls `skills.applyInstall`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::skill_installation_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_skills_apply_install(const api::skill_apply_install_request& params,
                                     CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), skills_apply_install_impl(params),
@@ -745,7 +744,7 @@ public:
     /// Calls `skills.installations.list`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::skill_installation_management_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_skills_installations_list(const api::skill_installations_request& params,
                                          CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), skills_installations_list_impl(params),
@@ -755,7 +754,7 @@ public:
     /// Calls `skills.installations.recover`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::skill_installation_management_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_skills_installations_recover(const api::skill_installations_request& params,
                                             CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), skills_installations_recover_impl(params),
@@ -765,7 +764,7 @@ public:
     /// Calls `skills.installations.status`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::skill_installation_management_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_skills_installations_status(const api::skill_installation_operation_request& params,
                                            CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), skills_installations_status_impl(params),
@@ -775,7 +774,7 @@ public:
     /// Calls `skills.installations.cancel`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::skill_installation_management_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_skills_installations_cancel(const api::skill_installation_operation_request& params,
                                            CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), skills_installations_cancel_impl(params),
@@ -785,7 +784,7 @@ public:
     /// Calls `skills.installations.setEnabled`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::skill_installation_management_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_skills_installations_set_enabled(const api::skill_set_enabled_request& params,
                                                 CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), skills_installations_set_enabled_impl(params),
@@ -795,7 +794,7 @@ public:
     /// Calls `skills.planUninstall`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::skill_installation_management_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_skills_plan_uninstall(const api::skill_plan_uninstall_request& params,
                                      CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), skills_plan_uninstall_impl(params),
@@ -805,7 +804,7 @@ public:
     /// Calls `skills.applyUninstall`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::skill_installation_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_skills_apply_uninstall(const api::skill_apply_uninstall_request& params,
                                       CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), skills_apply_uninstall_impl(params),
@@ -815,7 +814,7 @@ public:
     /// Calls `skills.config.setDisabledSkills`.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_skills_config_set_disabled_skills(
         const api::skills_config_set_disabled_skills_request& params,
         CompletionToken&& token = {}) {
@@ -826,7 +825,7 @@ public:
     /// Calls `skills.config.setSkillDisabled`.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_skills_config_set_skill_disabled(
         const api::skills_config_set_skill_disabled_request& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), skills_config_set_skill_disabled_impl(params),
@@ -836,7 +835,7 @@ public:
     /// Calls `skills.discover`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::server_skill_list)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_skills_discover(const api::skills_discover_request& params,
                                CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), skills_discover_impl(params),
@@ -846,7 +845,7 @@ public:
     /// Calls `skills.getDiscoveryPaths`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::skill_discovery_path_list)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_skills_get_discovery_paths(const api::skills_get_discovery_paths_request& params,
                                           CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), skills_get_discovery_paths_impl(params),
@@ -857,7 +856,7 @@ public:
     ///
     /// Completion signature: `void(std::exception_ptr,
     /// api::plugin_installation_management_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_plugins_plan_install(const api::plugin_plan_install_request& params,
                                     CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), plugins_plan_install_impl(params),
@@ -867,7 +866,7 @@ public:
     /// Calls `plugins.applyInstall`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::plugin_installation_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_plugins_apply_install(const api::plugin_apply_install_request& params,
                                      CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), plugins_apply_install_impl(params),
@@ -877,7 +876,7 @@ public:
     /// Calls `plugins.list`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::plugin_list_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_plugins_list(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), plugins_list_impl(),
                               std::forward<CompletionToken>(token));
@@ -886,7 +885,7 @@ public:
     /// Calls `plugins.install`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::plugin_install_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_plugins_install(const api::plugins_install_request& params,
                                CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), plugins_install_impl(params),
@@ -896,7 +895,7 @@ public:
     /// Calls `plugins.uninstall`.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_plugins_uninstall(const api::plugins_uninstall_request& params,
                                  CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), plugins_uninstall_impl(params),
@@ -906,7 +905,7 @@ public:
     /// Calls `plugins.update`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::plugin_update_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_plugins_update(const api::plugins_update_request& params,
                               CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), plugins_update_impl(params),
@@ -916,7 +915,7 @@ public:
     /// Calls `plugins.updateAll`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::plugin_update_all_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_plugins_update_all(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), plugins_update_all_impl(),
                               std::forward<CompletionToken>(token));
@@ -925,7 +924,7 @@ public:
     /// Calls `plugins.enable`.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_plugins_enable(const api::plugins_enable_request& params,
                               CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), plugins_enable_impl(params),
@@ -935,7 +934,7 @@ public:
     /// Calls `plugins.disable`.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_plugins_disable(const api::plugins_disable_request& params,
                                CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), plugins_disable_impl(params),
@@ -945,7 +944,7 @@ public:
     /// Calls `plugins.builtin.set`.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_plugins_builtin_set(const api::plugins_builtin_set_request& params,
                                    CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), plugins_builtin_set_impl(params),
@@ -955,7 +954,7 @@ public:
     /// Calls `plugins.marketplaces.list`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::marketplace_list_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_plugins_marketplaces_list(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), plugins_marketplaces_list_impl(),
                               std::forward<CompletionToken>(token));
@@ -964,7 +963,7 @@ public:
     /// Calls `plugins.marketplaces.add`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::marketplace_add_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_plugins_marketplaces_add(const api::plugins_marketplaces_add_request& params,
                                         CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), plugins_marketplaces_add_impl(params),
@@ -974,7 +973,7 @@ public:
     /// Calls `plugins.marketplaces.remove`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::marketplace_remove_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_plugins_marketplaces_remove(const api::plugins_marketplaces_remove_request& params,
                                            CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), plugins_marketplaces_remove_impl(params),
@@ -984,7 +983,7 @@ public:
     /// Calls `plugins.marketplaces.browse`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::marketplace_browse_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_plugins_marketplaces_browse(const api::plugins_marketplaces_browse_request& params,
                                            CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), plugins_marketplaces_browse_impl(params),
@@ -994,7 +993,7 @@ public:
     /// Calls `plugins.marketplaces.refresh`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::marketplace_refresh_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_plugins_marketplaces_refresh(const api::plugins_marketplaces_refresh_request& params,
                                             CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), plugins_marketplaces_refresh_impl(params),
@@ -1004,7 +1003,7 @@ public:
     /// Calls `registerExtensionLaunchProvider`.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_register_extension_launch_provider(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), register_extension_launch_provider_impl(),
                               std::forward<CompletionToken>(token));
@@ -1013,7 +1012,7 @@ public:
     /// Calls `catalog.search`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::catalog_search_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_catalog_search(const api::catalog_search_request& params,
                               CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), catalog_search_impl(params),
@@ -1023,7 +1022,7 @@ public:
     /// Calls `catalog.getSavedFeed`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::catalog_resource_saved_feed_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_catalog_get_saved_feed(const api::catalog_get_saved_feed_request& params,
                                       CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), catalog_get_saved_feed_impl(params),
@@ -1034,7 +1033,7 @@ public:
     ///
     /// Completion signature: `void(std::exception_ptr,
     /// api::catalog_resource_generated_feed_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_catalog_get_generated_feed(const api::catalog_get_generated_feed_request& params,
                                           CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), catalog_get_generated_feed_impl(params),
@@ -1044,7 +1043,7 @@ public:
     /// Calls `catalog.select`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::catalog_selection_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_catalog_select(const api::catalog_selection_request& params,
                               CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), catalog_select_impl(params),
@@ -1055,7 +1054,7 @@ public:
     ///
     /// Completion signature: `void(std::exception_ptr,
     /// api::catalog_reference_installation_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_catalog_plan_install_from_reference(
         const api::catalog_plan_install_from_reference_request& params,
         CompletionToken&& token = {}) {
@@ -1067,7 +1066,7 @@ public:
     /// Calls `agents.discover`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::server_agent_list)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_agents_discover(const api::agents_discover_request& params,
                                CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), agents_discover_impl(params),
@@ -1077,7 +1076,7 @@ public:
     /// Calls `agents.getDiscoveryPaths`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::agent_discovery_path_list)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_agents_get_discovery_paths(const api::agents_get_discovery_paths_request& params,
                                           CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), agents_get_discovery_paths_impl(params),
@@ -1087,7 +1086,7 @@ public:
     /// Calls `commands.list`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::command_list)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_commands_list(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), commands_list_impl(),
                               std::forward<CompletionToken>(token));
@@ -1096,7 +1095,7 @@ public:
     /// Calls `runtime.shutdown`.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_runtime_shutdown(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), runtime_shutdown_impl(),
                               std::forward<CompletionToken>(token));
@@ -1105,7 +1104,7 @@ public:
     /// Calls `sessionFs.setProvider`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::session_fs_set_provider_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_session_fs_set_provider(const api::session_fs_set_provider_request& params,
                                        CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), session_fs_set_provider_impl(params),
@@ -1115,7 +1114,7 @@ public:
     /// Calls `llmInference.setProvider`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::llm_inference_set_provider_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_llm_inference_set_provider(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), llm_inference_set_provider_impl(),
                               std::forward<CompletionToken>(token));
@@ -1125,7 +1124,7 @@ public:
     ///
     /// Completion signature: `void(std::exception_ptr,
     /// api::llm_inference_http_response_start_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_llm_inference_http_response_start(
         const api::llm_inference_http_response_start_request& params,
         CompletionToken&& token = {}) {
@@ -1137,7 +1136,7 @@ public:
     ///
     /// Completion signature: `void(std::exception_ptr,
     /// api::llm_inference_http_response_chunk_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_llm_inference_http_response_chunk(
         const api::llm_inference_http_response_chunk_request& params,
         CompletionToken&& token = {}) {
@@ -1148,7 +1147,7 @@ public:
     /// Calls `sessions.open`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::session_open_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_sessions_open(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), sessions_open_impl(),
                               std::forward<CompletionToken>(token));
@@ -1157,7 +1156,7 @@ public:
     /// Calls `sessions.fork`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::sessions_fork_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_sessions_fork(const api::sessions_fork_request& params,
                              CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), sessions_fork_impl(params),
@@ -1167,7 +1166,7 @@ public:
     /// Calls `sessions.connect`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::remote_session_connection_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_sessions_connect(const api::connect_remote_session_params& params,
                                 CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), sessions_connect_impl(params),
@@ -1177,7 +1176,7 @@ public:
     /// Calls `sessions.list`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::session_list)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_sessions_list(const api::sessions_list_request& params,
                              CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), sessions_list_impl(params),
@@ -1187,7 +1186,7 @@ public:
     /// Calls `sessions.getClientMetadata`.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_sessions_get_client_metadata(const api::sessions_get_client_metadata_request& params,
                                             CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), sessions_get_client_metadata_impl(params),
@@ -1197,7 +1196,7 @@ public:
     /// Calls `sessions.readPersistedEvents`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::events_read_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto
     async_sessions_read_persisted_events(const api::sessions_read_persisted_events_request& params,
                                          CompletionToken&& token = {}) {
@@ -1208,7 +1207,7 @@ public:
     /// Calls `sessions.findByTaskId`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::sessions_find_by_task_id_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_sessions_find_by_task_id(const api::sessions_find_by_task_id_request& params,
                                         CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), sessions_find_by_task_id_impl(params),
@@ -1218,7 +1217,7 @@ public:
     /// Calls `sessions.findByPrefix`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::sessions_find_by_prefix_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_sessions_find_by_prefix(const api::sessions_find_by_prefix_request& params,
                                        CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), sessions_find_by_prefix_impl(params),
@@ -1228,7 +1227,7 @@ public:
     /// Calls `sessions.getLastForContext`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::sessions_get_last_for_context_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto
     async_sessions_get_last_for_context(const api::sessions_get_last_for_context_request& params,
                                         CompletionToken&& token = {}) {
@@ -1239,7 +1238,7 @@ public:
     /// Calls `sessions.getSizes`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::session_sizes)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_sessions_get_sizes(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), sessions_get_sizes_impl(),
                               std::forward<CompletionToken>(token));
@@ -1248,7 +1247,7 @@ public:
     /// Calls `sessions.checkInUse`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::sessions_check_in_use_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_sessions_check_in_use(const api::sessions_check_in_use_request& params,
                                      CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), sessions_check_in_use_impl(params),
@@ -1258,7 +1257,7 @@ public:
     /// Calls `sessions.close`.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_sessions_close(const api::sessions_close_request& params,
                               CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), sessions_close_impl(params),
@@ -1268,7 +1267,7 @@ public:
     /// Calls `sessions.bulkDelete`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::session_bulk_delete_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_sessions_bulk_delete(const api::sessions_bulk_delete_request& params,
                                     CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), sessions_bulk_delete_impl(params),
@@ -1278,7 +1277,7 @@ public:
     /// Calls `sessions.pruneOld`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::session_prune_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_sessions_prune_old(const api::sessions_prune_old_request& params,
                                   CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), sessions_prune_old_impl(params),
@@ -1288,7 +1287,7 @@ public:
     /// Calls `sessions.save`.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_sessions_save(const api::sessions_save_request& params,
                              CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), sessions_save_impl(params),
@@ -1298,7 +1297,7 @@ public:
     /// Calls `sessions.releaseLock`.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_sessions_release_lock(const api::sessions_release_lock_request& params,
                                      CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), sessions_release_lock_impl(params),
@@ -1308,7 +1307,7 @@ public:
     /// Calls `sessions.enrichMetadata`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::session_enrich_metadata_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_sessions_enrich_metadata(const api::sessions_enrich_metadata_request& params,
                                         CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), sessions_enrich_metadata_impl(params),
@@ -1318,7 +1317,7 @@ public:
     /// Calls `sessions.reloadPluginHooks`.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_sessions_reload_plugin_hooks(const api::sessions_reload_plugin_hooks_request& params,
                                             CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), sessions_reload_plugin_hooks_impl(params),
@@ -1329,7 +1328,7 @@ public:
     ///
     /// Completion signature: `void(std::exception_ptr,
     /// api::session_load_deferred_repo_hooks_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_sessions_load_deferred_repo_hooks(
         const api::sessions_load_deferred_repo_hooks_request& params,
         CompletionToken&& token = {}) {
@@ -1340,7 +1339,7 @@ public:
     /// Calls `sessions.setAdditionalPlugins`.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_sessions_set_additional_plugins(
         const api::sessions_set_additional_plugins_request& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), sessions_set_additional_plugins_impl(params),
@@ -1350,7 +1349,7 @@ public:
     /// Calls `sessions.startRemoteControl`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::remote_control_status_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto
     async_sessions_start_remote_control(const api::sessions_start_remote_control_request& params,
                                         CompletionToken&& token = {}) {
@@ -1361,7 +1360,7 @@ public:
     /// Calls `sessions.transferRemoteControl`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::remote_control_transfer_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_sessions_transfer_remote_control(
         const api::sessions_transfer_remote_control_request& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), sessions_transfer_remote_control_impl(params),
@@ -1371,7 +1370,7 @@ public:
     /// Calls `sessions.setRemoteControlSteering`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::remote_control_status_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_sessions_set_remote_control_steering(
         const api::sessions_set_remote_control_steering_request& params,
         CompletionToken&& token = {}) {
@@ -1383,7 +1382,7 @@ public:
     /// Calls `sessions.stopRemoteControl`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::remote_control_stop_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_sessions_stop_remote_control(const api::sessions_stop_remote_control_request& params,
                                             CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), sessions_stop_remote_control_impl(params),
@@ -1393,7 +1392,7 @@ public:
     /// Calls `sessions.getRemoteControlStatus`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::remote_control_status_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_sessions_get_remote_control_status(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), sessions_get_remote_control_status_impl(),
                               std::forward<CompletionToken>(token));
@@ -1402,7 +1401,7 @@ public:
     /// Calls `agentRegistry.spawn`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::agent_registry_spawn_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_agent_registry_spawn(const api::agent_registry_spawn_request& params,
                                     CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), agent_registry_spawn_impl(params),
@@ -1412,7 +1411,7 @@ public:
     /// Calls `connectors.getCapabilities`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::connector_discovery_capabilities)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_connectors_get_capabilities(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), connectors_get_capabilities_impl(),
                               std::forward<CompletionToken>(token));
@@ -1421,7 +1420,7 @@ public:
     /// Calls `connectors.getAccounts`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::connector_discovery_account_list)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_connectors_get_accounts(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), connectors_get_accounts_impl(),
                               std::forward<CompletionToken>(token));
@@ -1430,7 +1429,7 @@ public:
     /// Calls `connectors.list`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::connector_discovery_catalog_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_connectors_list(const api::connector_discovery_account_request& params,
                                CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), connectors_list_impl(params),
@@ -1440,7 +1439,7 @@ public:
     /// Calls `connectors.refresh`.
     ///
     /// Completion signature: `void(std::exception_ptr, api::connector_discovery_catalog_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_connectors_refresh(const api::connector_discovery_account_request& params,
                                   CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), connectors_refresh_impl(params),

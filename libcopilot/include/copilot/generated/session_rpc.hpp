@@ -26,7 +26,6 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/deferred.hpp>
 
 #include <memory>
 #include <optional>
@@ -50,7 +49,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::model_provider_adapter_catalog)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_providers_get_catalog(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), providers_get_catalog_impl(),
                               std::forward<CompletionToken>(token));
@@ -60,7 +59,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::model_provider_discover_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_providers_discover(const api::model_provider_discover_request& params,
                                   CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), providers_discover_impl(params),
@@ -71,7 +70,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::model_provider_status)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_providers_get_status(const api::model_provider_get_status_request& params,
                                     CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), providers_get_status_impl(params),
@@ -82,7 +81,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::discovered_model_list)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_providers_models_list(const api::model_provider_models_list_request& params,
                                      CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), providers_models_list_impl(params),
@@ -93,7 +92,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::model_provider_configuration_plan)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_providers_models_prepare_configuration(
         const api::model_provider_prepare_configuration_request& params,
         CompletionToken&& token = {}) {
@@ -106,7 +105,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_suspend(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), suspend_impl(),
                               std::forward<CompletionToken>(token));
@@ -116,7 +115,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::send_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_send(const api::send_request& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), send_impl(params),
                               std::forward<CompletionToken>(token));
@@ -126,7 +125,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::send_messages_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_send_messages(const api::send_messages_request& params,
                              CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), send_messages_impl(params),
@@ -137,7 +136,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::sandbox_enforcement_status)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_sandbox_get_enforcement_status(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), sandbox_get_enforcement_status_impl(),
                               std::forward<CompletionToken>(token));
@@ -148,7 +147,7 @@ public:
     ///
     /// Completion signature: `void(std::exception_ptr,
     /// api::sandbox_credential_suggestions_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_sandbox_get_credential_suggestions(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), sandbox_get_credential_suggestions_impl(),
                               std::forward<CompletionToken>(token));
@@ -158,7 +157,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::sandbox_disable_for_session_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_sandbox_disable_for_session(const api::sandbox_disable_for_session_request& params,
                                            CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), sandbox_disable_for_session_impl(params),
@@ -170,7 +169,7 @@ public:
     ///
     /// Completion signature: `void(std::exception_ptr,
     /// api::sandbox_grant_path_for_request_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto
     async_sandbox_grant_path_for_request(const api::sandbox_grant_path_for_request_request& params,
                                          CompletionToken&& token = {}) {
@@ -182,7 +181,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::abort_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_abort(const api::abort_request& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), abort_impl(params),
                               std::forward<CompletionToken>(token));
@@ -192,7 +191,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::interrupt_main_turn_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_interrupt_main_turn(const api::interrupt_main_turn_request& params,
                                    CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), interrupt_main_turn_impl(params),
@@ -203,7 +202,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_cancel_all_background_agents(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), cancel_all_background_agents_impl(),
                               std::forward<CompletionToken>(token));
@@ -213,7 +212,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_shutdown(const api::shutdown_request& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), shutdown_impl(params),
                               std::forward<CompletionToken>(token));
@@ -223,7 +222,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::session_auth_status)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_git_hub_auth_get_status(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), git_hub_auth_get_status_impl(),
                               std::forward<CompletionToken>(token));
@@ -233,7 +232,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::session_set_credentials_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_git_hub_auth_set_credentials(const api::session_set_credentials_params& params,
                                             CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), git_hub_auth_set_credentials_impl(params),
@@ -244,7 +243,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::auth_enumerate_value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_accounts_enumerate(const api::accounts_enumerate_request& params,
                                   CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), accounts_enumerate_impl(params),
@@ -255,7 +254,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::auth_read_value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_accounts_get(const api::accounts_get_request& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), accounts_get_impl(params),
                               std::forward<CompletionToken>(token));
@@ -265,7 +264,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::auth_write_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_accounts_set(const api::accounts_set_request& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), accounts_set_impl(params),
                               std::forward<CompletionToken>(token));
@@ -275,7 +274,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::auth_login_begun)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_accounts_login_begin(const api::auth_login_begin_request& params,
                                     CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), accounts_login_begin_impl(params),
@@ -286,7 +285,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::auth_login_step)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_accounts_login_advance(const api::auth_login_advance_request& params,
                                       CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), accounts_login_advance_impl(params),
@@ -297,7 +296,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_accounts_login_cancel(const api::auth_login_cancel_request& params,
                                      CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), accounts_login_cancel_impl(params),
@@ -308,7 +307,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::debug_collect_logs_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_debug_collect_logs(const api::debug_collect_logs_request& params,
                                   CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), debug_collect_logs_impl(params),
@@ -319,7 +318,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::canvas_list)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_canvas_list(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), canvas_list_impl(),
                               std::forward<CompletionToken>(token));
@@ -329,7 +328,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::canvas_list_open_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_canvas_list_open(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), canvas_list_open_impl(),
                               std::forward<CompletionToken>(token));
@@ -339,7 +338,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::open_canvas_instance)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_canvas_open(const api::canvas_open_request& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), canvas_open_impl(params),
                               std::forward<CompletionToken>(token));
@@ -349,7 +348,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_canvas_close(const api::canvas_close_request& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), canvas_close_impl(params),
                               std::forward<CompletionToken>(token));
@@ -359,7 +358,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::canvas_action_invoke_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_canvas_action_invoke(const api::canvas_action_invoke_request& params,
                                     CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), canvas_action_invoke_impl(params),
@@ -370,7 +369,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::workflow_run_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_workflow_run(const api::workflow_run_request& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), workflow_run_impl(params),
                               std::forward<CompletionToken>(token));
@@ -380,7 +379,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::workflow_resume_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_workflow_resume(const api::workflow_resume_request& params,
                                CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), workflow_resume_impl(params),
@@ -391,7 +390,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::workflow_run_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_workflow_get_run(const api::workflow_get_run_request& params,
                                 CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), workflow_get_run_impl(params),
@@ -402,7 +401,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::workflow_list_runs_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_workflow_list_runs(const api::workflow_list_runs_request& params,
                                   CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), workflow_list_runs_impl(params),
@@ -413,7 +412,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::workflow_run_detail)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_workflow_get_run_detail(const api::workflow_get_run_request_2& params,
                                        CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), workflow_get_run_detail_impl(params),
@@ -424,7 +423,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::workflow_progress_page)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_workflow_get_run_progress(const api::workflow_get_run_progress_request& params,
                                          CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), workflow_get_run_progress_impl(params),
@@ -435,7 +434,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::workflow_run_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_workflow_cancel(const api::workflow_cancel_request& params,
                                CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), workflow_cancel_impl(params),
@@ -446,7 +445,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::workflow_run_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_workflow_pause(const api::workflow_pause_request& params,
                               CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), workflow_pause_impl(params),
@@ -457,7 +456,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_workflow_log(const api::workflow_log_request& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), workflow_log_impl(params),
                               std::forward<CompletionToken>(token));
@@ -467,7 +466,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::workflow_agent_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_workflow_agent(const api::workflow_agent_request& params,
                               CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), workflow_agent_impl(params),
@@ -478,7 +477,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::workflow_journal_get_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_workflow_journal_get(const api::workflow_journal_get_request& params,
                                     CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), workflow_journal_get_impl(params),
@@ -489,7 +488,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_workflow_journal_put(const api::workflow_journal_put_request& params,
                                     CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), workflow_journal_put_impl(params),
@@ -500,7 +499,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::current_model)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_model_get_current(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), model_get_current_impl(),
                               std::forward<CompletionToken>(token));
@@ -510,7 +509,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::model_switch_to_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_model_switch_to(const api::model_switch_to_request& params,
                                CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), model_switch_to_impl(params),
@@ -521,7 +520,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::model_switch_auto_tier_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_model_switch_auto_tier(const api::model_switch_auto_tier_request& params,
                                       CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), model_switch_auto_tier_impl(params),
@@ -532,7 +531,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::model_set_allowed_models_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_model_set_allowed_models(const api::model_set_allowed_models_request& params,
                                         CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), model_set_allowed_models_impl(params),
@@ -543,7 +542,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::model_set_reasoning_effort_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_model_set_reasoning_effort(const api::model_set_reasoning_effort_request& params,
                                           CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), model_set_reasoning_effort_impl(params),
@@ -554,7 +553,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::model_get_reasoning_summaries_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto
     async_model_get_reasoning_summaries(const api::model_get_reasoning_summaries_request& params,
                                         CompletionToken&& token = {}) {
@@ -566,7 +565,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::session_model_list)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_model_list(const api::model_list_request& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), model_list_impl(params),
                               std::forward<CompletionToken>(token));
@@ -576,7 +575,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mode_get(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mode_get_impl(),
                               std::forward<CompletionToken>(token));
@@ -586,7 +585,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::mode_set_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mode_set(const api::mode_set_request& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mode_set_impl(params),
                               std::forward<CompletionToken>(token));
@@ -596,7 +595,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::name_get_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_name_get(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), name_get_impl(),
                               std::forward<CompletionToken>(token));
@@ -606,7 +605,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_name_set(const api::name_set_request& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), name_set_impl(params),
                               std::forward<CompletionToken>(token));
@@ -616,7 +615,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::name_set_auto_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_name_set_auto(const api::name_set_auto_request& params,
                              CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), name_set_auto_impl(params),
@@ -627,7 +626,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::plan_read_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_plan_read(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), plan_read_impl(),
                               std::forward<CompletionToken>(token));
@@ -637,7 +636,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_plan_update(const api::plan_update_request& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), plan_update_impl(params),
                               std::forward<CompletionToken>(token));
@@ -647,7 +646,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_plan_delete(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), plan_delete_impl(),
                               std::forward<CompletionToken>(token));
@@ -657,7 +656,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::plan_read_sql_todos_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_plan_read_sql_todos(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), plan_read_sql_todos_impl(),
                               std::forward<CompletionToken>(token));
@@ -668,7 +667,7 @@ public:
     ///
     /// Completion signature: `void(std::exception_ptr,
     /// api::plan_read_sql_todos_with_dependencies_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_plan_read_sql_todos_with_dependencies(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), plan_read_sql_todos_with_dependencies_impl(),
                               std::forward<CompletionToken>(token));
@@ -678,7 +677,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::workspaces_get_workspace_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_workspaces_get_workspace(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), workspaces_get_workspace_impl(),
                               std::forward<CompletionToken>(token));
@@ -688,7 +687,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::workspaces_get_workspace_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_workspaces_update_metadata(const api::workspaces_update_metadata_request& params,
                                           CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), workspaces_update_metadata_impl(params),
@@ -699,7 +698,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::workspaces_get_workspace_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_workspaces_ensure(const api::workspaces_ensure_request& params,
                                  CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), workspaces_ensure_impl(params),
@@ -710,7 +709,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::workspaces_list_files_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_workspaces_list_files(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), workspaces_list_files_impl(),
                               std::forward<CompletionToken>(token));
@@ -720,7 +719,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::workspaces_read_file_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_workspaces_read_file(const api::workspaces_read_file_request& params,
                                     CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), workspaces_read_file_impl(params),
@@ -731,7 +730,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_workspaces_create_file(const api::workspaces_create_file_request& params,
                                       CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), workspaces_create_file_impl(params),
@@ -742,7 +741,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::workspaces_stat_file_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_workspaces_stat_file(const api::workspaces_stat_file_request& params,
                                     CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), workspaces_stat_file_impl(params),
@@ -753,7 +752,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_workspaces_create_directory(const api::workspaces_create_directory_request& params,
                                            CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), workspaces_create_directory_impl(params),
@@ -764,7 +763,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_workspaces_remove_path(const api::workspaces_remove_path_request& params,
                                       CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), workspaces_remove_path_impl(params),
@@ -775,7 +774,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_workspaces_rename_path(const api::workspaces_rename_path_request& params,
                                       CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), workspaces_rename_path_impl(params),
@@ -786,7 +785,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::workspaces_list_checkpoints_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_workspaces_list_checkpoints(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), workspaces_list_checkpoints_impl(),
                               std::forward<CompletionToken>(token));
@@ -796,7 +795,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::workspaces_read_checkpoint_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_workspaces_read_checkpoint(const api::workspaces_read_checkpoint_request& params,
                                           CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), workspaces_read_checkpoint_impl(params),
@@ -807,7 +806,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::workspaces_add_summary_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_workspaces_add_summary(const api::workspaces_add_summary_request& params,
                                       CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), workspaces_add_summary_impl(params),
@@ -818,7 +817,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::workspaces_get_workspace_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto
     async_workspaces_truncate_summaries(const api::workspaces_truncate_summaries_request& params,
                                         CompletionToken&& token = {}) {
@@ -831,7 +830,7 @@ public:
     ///
     /// Completion signature: `void(std::exception_ptr,
     /// api::workspaces_read_autopilot_objective_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_workspaces_read_autopilot_objective(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), workspaces_read_autopilot_objective_impl(),
                               std::forward<CompletionToken>(token));
@@ -842,7 +841,7 @@ public:
     ///
     /// Completion signature: `void(std::exception_ptr,
     /// api::workspaces_write_autopilot_objective_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_workspaces_write_autopilot_objective(
         const api::workspaces_write_autopilot_objective_request& params,
         CompletionToken&& token = {}) {
@@ -856,7 +855,7 @@ public:
     ///
     /// Completion signature: `void(std::exception_ptr,
     /// api::workspaces_delete_autopilot_objective_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_workspaces_delete_autopilot_objective(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), workspaces_delete_autopilot_objective_impl(),
                               std::forward<CompletionToken>(token));
@@ -867,7 +866,7 @@ public:
     ///
     /// Completion signature: `void(std::exception_ptr,
     /// api::workspaces_autopilot_objective_exists_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_workspaces_autopilot_objective_exists(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), workspaces_autopilot_objective_exists_impl(),
                               std::forward<CompletionToken>(token));
@@ -877,7 +876,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::workspaces_save_large_paste_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_workspaces_save_large_paste(const api::workspaces_save_large_paste_request& params,
                                            CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), workspaces_save_large_paste_impl(params),
@@ -888,7 +887,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::workspace_diff_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_workspaces_diff(const api::workspaces_diff_request& params,
                                CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), workspaces_diff_impl(params),
@@ -899,7 +898,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::autopilot_objective_get_state_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_autopilot_objective_get_state(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), autopilot_objective_get_state_impl(),
                               std::forward<CompletionToken>(token));
@@ -910,7 +909,7 @@ public:
     ///
     /// Completion signature: `void(std::exception_ptr,
     /// api::completions_get_trigger_characters_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_completions_get_trigger_characters(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), completions_get_trigger_characters_impl(),
                               std::forward<CompletionToken>(token));
@@ -920,7 +919,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::completions_request_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_completions_request(const api::completions_request_request& params,
                                    CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), completions_request_impl(params),
@@ -931,7 +930,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::instructions_get_sources_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_instructions_get_sources(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), instructions_get_sources_impl(),
                               std::forward<CompletionToken>(token));
@@ -941,7 +940,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::instructions_get_sources_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_instructions_reload(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), instructions_reload_impl(),
                               std::forward<CompletionToken>(token));
@@ -951,7 +950,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::customizations_reload_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_customizations_reload(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), customizations_reload_impl(),
                               std::forward<CompletionToken>(token));
@@ -961,7 +960,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::fleet_start_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_fleet_start(const api::fleet_start_request& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), fleet_start_impl(params),
                               std::forward<CompletionToken>(token));
@@ -971,7 +970,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::agent_list)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_agent_list(const api::agent_list_request& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), agent_list_impl(params),
                               std::forward<CompletionToken>(token));
@@ -981,7 +980,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_agent_set_prompt(const api::agent_set_prompt_request& params,
                                 CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), agent_set_prompt_impl(params),
@@ -992,7 +991,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::agent_get_current_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_agent_get_current(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), agent_get_current_impl(),
                               std::forward<CompletionToken>(token));
@@ -1002,7 +1001,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::agent_select_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_agent_select(const api::agent_select_request& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), agent_select_impl(params),
                               std::forward<CompletionToken>(token));
@@ -1012,7 +1011,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_agent_deselect(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), agent_deselect_impl(),
                               std::forward<CompletionToken>(token));
@@ -1022,7 +1021,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::agent_reload_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_agent_reload(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), agent_reload_impl(),
                               std::forward<CompletionToken>(token));
@@ -1032,7 +1031,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::tasks_start_agent_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_tasks_start_agent(const api::tasks_start_agent_request& params,
                                  CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), tasks_start_agent_impl(params),
@@ -1043,7 +1042,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::task_list)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_tasks_list(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), tasks_list_impl(),
                               std::forward<CompletionToken>(token));
@@ -1053,7 +1052,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::tasks_register_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_tasks_register(const api::tasks_register_request& params,
                               CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), tasks_register_impl(params),
@@ -1064,7 +1063,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::tasks_update_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_tasks_update(const api::tasks_update_request& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), tasks_update_impl(params),
                               std::forward<CompletionToken>(token));
@@ -1074,7 +1073,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_tasks_refresh(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), tasks_refresh_impl(),
                               std::forward<CompletionToken>(token));
@@ -1084,7 +1083,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_tasks_wait_for_pending(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), tasks_wait_for_pending_impl(),
                               std::forward<CompletionToken>(token));
@@ -1094,7 +1093,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::tasks_get_progress_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_tasks_get_progress(const api::tasks_get_progress_request& params,
                                   CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), tasks_get_progress_impl(params),
@@ -1105,7 +1104,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::tasks_read_output_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_tasks_read_output(const api::tasks_read_output_request& params,
                                  CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), tasks_read_output_impl(params),
@@ -1116,7 +1115,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::tasks_get_current_promotable_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_tasks_get_current_promotable(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), tasks_get_current_promotable_impl(),
                               std::forward<CompletionToken>(token));
@@ -1126,7 +1125,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::tasks_promote_to_background_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_tasks_promote_to_background(const api::tasks_promote_to_background_request& params,
                                            CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), tasks_promote_to_background_impl(params),
@@ -1138,7 +1137,7 @@ public:
     ///
     /// Completion signature: `void(std::exception_ptr,
     /// api::tasks_promote_current_to_background_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_tasks_promote_current_to_background(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), tasks_promote_current_to_background_impl(),
                               std::forward<CompletionToken>(token));
@@ -1148,7 +1147,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::tasks_cancel_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_tasks_cancel(const api::tasks_cancel_request& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), tasks_cancel_impl(params),
                               std::forward<CompletionToken>(token));
@@ -1158,7 +1157,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::tasks_remove_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_tasks_remove(const api::tasks_remove_request& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), tasks_remove_impl(params),
                               std::forward<CompletionToken>(token));
@@ -1168,7 +1167,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::tasks_send_message_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_tasks_send_message(const api::tasks_send_message_request& params,
                                   CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), tasks_send_message_impl(params),
@@ -1179,7 +1178,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::skill_list)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_skills_list(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), skills_list_impl(),
                               std::forward<CompletionToken>(token));
@@ -1189,7 +1188,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::skills_get_invoked_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_skills_get_invoked(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), skills_get_invoked_impl(),
                               std::forward<CompletionToken>(token));
@@ -1199,7 +1198,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_skills_enable(const api::skills_enable_request& params,
                              CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), skills_enable_impl(params),
@@ -1210,7 +1209,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_skills_disable(const api::skills_disable_request& params,
                               CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), skills_disable_impl(params),
@@ -1221,7 +1220,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::skills_load_diagnostics)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_skills_reload(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), skills_reload_impl(),
                               std::forward<CompletionToken>(token));
@@ -1231,7 +1230,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_skills_ensure_loaded(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), skills_ensure_loaded_impl(),
                               std::forward<CompletionToken>(token));
@@ -1241,7 +1240,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::mcp_server_list)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_list(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_list_impl(),
                               std::forward<CompletionToken>(token));
@@ -1251,7 +1250,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::mcp_configured_server_list)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_list_configured(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_list_configured_impl(),
                               std::forward<CompletionToken>(token));
@@ -1261,7 +1260,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::mcp_list_tools_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_list_tools(const api::mcp_list_tools_request& params,
                               CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_list_tools_impl(params),
@@ -1272,7 +1271,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_enable(const api::mcp_enable_request& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_enable_impl(params),
                               std::forward<CompletionToken>(token));
@@ -1282,7 +1281,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_disable(const api::mcp_disable_request& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_disable_impl(params),
                               std::forward<CompletionToken>(token));
@@ -1292,7 +1291,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_reload(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_reload_impl(),
                               std::forward<CompletionToken>(token));
@@ -1303,7 +1302,7 @@ public:
     ///
     /// Completion signature: `void(std::exception_ptr,
     /// api::move_mcp_loading_to_background_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_move_loading_to_background(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_move_loading_to_background_impl(),
                               std::forward<CompletionToken>(token));
@@ -1313,7 +1312,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::mcp_sampling_execution_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_execute_sampling(const api::mcp_execute_sampling_params& params,
                                     CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_execute_sampling_impl(params),
@@ -1324,7 +1323,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::mcp_cancel_sampling_execution_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto
     async_mcp_cancel_sampling_execution(const api::mcp_cancel_sampling_execution_params& params,
                                         CompletionToken&& token = {}) {
@@ -1336,7 +1335,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::mcp_set_env_value_mode_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_set_env_value_mode(const api::mcp_set_env_value_mode_params& params,
                                       CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_set_env_value_mode_impl(params),
@@ -1347,7 +1346,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::mcp_remove_git_hub_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_remove_git_hub(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_remove_git_hub_impl(),
                               std::forward<CompletionToken>(token));
@@ -1357,7 +1356,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_start_server(const api::mcp_start_server_request& params,
                                 CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_start_server_impl(params),
@@ -1368,7 +1367,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_restart_server(const api::mcp_restart_server_request& params,
                                   CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_restart_server_impl(params),
@@ -1379,7 +1378,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_stop_server(const api::mcp_stop_server_request& params,
                                CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_stop_server_impl(params),
@@ -1390,7 +1389,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::mcp_is_server_running_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_is_server_running(const api::mcp_is_server_running_request& params,
                                      CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_is_server_running_impl(params),
@@ -1401,7 +1400,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::mcp_oauth_handle_pending_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_oauth_handle_pending_request(const api::mcp_oauth_handle_pending_request& params,
                                                 CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_oauth_handle_pending_request_impl(params),
@@ -1412,7 +1411,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_oauth_authentication_state_changed(
         const api::mcp_oauth_authentication_state_changed_request& params,
         CompletionToken&& token = {}) {
@@ -1425,7 +1424,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::mcp_oauth_prepare_login_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_oauth_prepare_login(const api::session_mcp_oauth_prepare_login_params& params,
                                        CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_oauth_prepare_login_impl(params),
@@ -1436,7 +1435,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::mcp_oauth_login_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_oauth_login(const api::mcp_oauth_login_request& params,
                                CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_oauth_login_impl(params),
@@ -1447,7 +1446,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_oauth_complete(const api::mcp_oauth_complete_request& params,
                                   CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_oauth_complete_impl(params),
@@ -1458,7 +1457,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::mcp_oauth_probe_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_oauth_probe(const api::mcp_oauth_probe_request& params,
                                CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_oauth_probe_impl(params),
@@ -1469,7 +1468,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::mcp_oauth_cancel_login_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_oauth_cancel_login(const api::session_mcp_oauth_cancel_login_params& params,
                                       CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_oauth_cancel_login_impl(params),
@@ -1480,7 +1479,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::mcp_oauth_respond_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_oauth_respond(const api::mcp_oauth_respond_request& params,
                                  CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_oauth_respond_impl(params),
@@ -1492,7 +1491,7 @@ public:
     ///
     /// Completion signature: `void(std::exception_ptr,
     /// api::mcp_headers_handle_pending_headers_refresh_request_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_headers_handle_pending_headers_refresh_request(
         const api::mcp_headers_handle_pending_headers_refresh_request_request& params,
         CompletionToken&& token = {}) {
@@ -1505,7 +1504,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::mcp_apps_read_resource_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_apps_read_resource(const api::mcp_apps_read_resource_request& params,
                                       CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_apps_read_resource_impl(params),
@@ -1516,7 +1515,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::mcp_apps_list_tools_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_apps_list_tools(const api::mcp_apps_list_tools_request& params,
                                    CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_apps_list_tools_impl(params),
@@ -1527,7 +1526,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_apps_call_tool(const api::mcp_apps_call_tool_request& params,
                                   CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_apps_call_tool_impl(params),
@@ -1538,7 +1537,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_apps_set_host_context(const api::mcp_apps_set_host_context_request& params,
                                          CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_apps_set_host_context_impl(params),
@@ -1549,7 +1548,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::mcp_apps_host_context)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_apps_get_host_context(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_apps_get_host_context_impl(),
                               std::forward<CompletionToken>(token));
@@ -1559,7 +1558,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::mcp_apps_diagnose_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_apps_diagnose(const api::mcp_apps_diagnose_request& params,
                                  CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_apps_diagnose_impl(params),
@@ -1570,7 +1569,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::mcp_resources_read_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_resources_read(const api::mcp_resources_read_request& params,
                                   CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_resources_read_impl(params),
@@ -1581,7 +1580,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::mcp_resources_list_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_resources_list(const api::mcp_resources_list_request& params,
                                   CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_resources_list_impl(params),
@@ -1592,7 +1591,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::mcp_resources_list_templates_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_resources_list_templates(const api::mcp_resources_list_templates_request& params,
                                             CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_resources_list_templates_impl(params),
@@ -1603,7 +1602,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::mcp_prompts_list_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_prompts_list(const api::mcp_prompts_list_request& params,
                                 CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_prompts_list_impl(params),
@@ -1614,7 +1613,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::mcp_prompts_get_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_mcp_prompts_get(const api::mcp_prompts_get_request& params,
                                CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), mcp_prompts_get_impl(params),
@@ -1625,7 +1624,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::diagnostics_configuration)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_diagnostics_configure(const api::diagnostics_configure_request& params,
                                      CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), diagnostics_configure_impl(params),
@@ -1636,7 +1635,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::diagnostics_read_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_diagnostics_read(const api::diagnostics_read_request& params,
                                 CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), diagnostics_read_impl(params),
@@ -1647,7 +1646,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::connector_capabilities)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_connectors_get_capabilities(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), connectors_get_capabilities_impl(),
                               std::forward<CompletionToken>(token));
@@ -1658,7 +1657,7 @@ public:
     ///
     /// Completion signature: `void(std::exception_ptr,
     /// std::optional<api::connector_session_account>)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_connectors_get_account(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), connectors_get_account_impl(),
                               std::forward<CompletionToken>(token));
@@ -1668,7 +1667,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::connector_status)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_connectors_get_status(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), connectors_get_status_impl(),
                               std::forward<CompletionToken>(token));
@@ -1678,7 +1677,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::connector_catalog_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_connectors_list(const api::connector_account_request& params,
                                CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), connectors_list_impl(params),
@@ -1689,7 +1688,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::connector_catalog_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_connectors_refresh(const api::connector_account_request_2& params,
                                   CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), connectors_refresh_impl(params),
@@ -1700,7 +1699,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::connector_connect_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_connectors_connect(const api::connector_connect_request& params,
                                   CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), connectors_connect_impl(params),
@@ -1711,7 +1710,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::connector_connect_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_connectors_reconnect(const api::connector_connect_request_2& params,
                                     CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), connectors_reconnect_impl(params),
@@ -1722,7 +1721,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::connector_connect_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_connectors_continue_connection(const api::connector_continue_request& params,
                                               CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), connectors_continue_connection_impl(params),
@@ -1733,7 +1732,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::connector_disconnect_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_connectors_disconnect(const api::connector_connect_request_3& params,
                                      CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), connectors_disconnect_impl(params),
@@ -1744,7 +1743,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::connector_status)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_connectors_reconcile(const api::connector_reconcile_request& params,
                                     CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), connectors_reconcile_impl(params),
@@ -1755,7 +1754,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::managed_settings_resolved_data)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_managed_settings_get(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), managed_settings_get_impl(),
                               std::forward<CompletionToken>(token));
@@ -1765,7 +1764,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::plugin_list)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_plugins_list(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), plugins_list_impl(),
                               std::forward<CompletionToken>(token));
@@ -1775,7 +1774,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::plugin_install_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_plugins_install(const api::session_plugins_install_request& params,
                                CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), plugins_install_impl(params),
@@ -1786,7 +1785,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_plugins_uninstall(const api::plugins_uninstall_request_2& params,
                                  CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), plugins_uninstall_impl(params),
@@ -1797,7 +1796,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::plugin_update_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_plugins_update(const api::plugins_update_request_2& params,
                               CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), plugins_update_impl(params),
@@ -1808,7 +1807,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_plugins_enable(const api::session_plugins_enable_request& params,
                               CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), plugins_enable_impl(params),
@@ -1819,7 +1818,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_plugins_disable(const api::session_plugins_disable_request& params,
                                CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), plugins_disable_impl(params),
@@ -1830,7 +1829,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::marketplace_list_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_plugins_marketplaces_list(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), plugins_marketplaces_list_impl(),
                               std::forward<CompletionToken>(token));
@@ -1840,7 +1839,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::marketplace_add_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_plugins_marketplaces_add(const api::plugins_marketplaces_add_request_2& params,
                                         CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), plugins_marketplaces_add_impl(params),
@@ -1851,7 +1850,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::marketplace_remove_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_plugins_marketplaces_remove(const api::plugins_marketplaces_remove_request_2& params,
                                            CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), plugins_marketplaces_remove_impl(params),
@@ -1862,7 +1861,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::marketplace_browse_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_plugins_marketplaces_browse(const api::plugins_marketplaces_browse_request_2& params,
                                            CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), plugins_marketplaces_browse_impl(params),
@@ -1873,7 +1872,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::marketplace_refresh_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto
     async_plugins_marketplaces_refresh(const api::plugins_marketplaces_refresh_request_2& params,
                                        CompletionToken&& token = {}) {
@@ -1885,7 +1884,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_plugins_reload(const api::plugins_reload_request& params,
                               CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), plugins_reload_impl(params),
@@ -1896,7 +1895,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::session_plugins_retry_managed_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_plugins_retry_managed(const api::session_plugins_retry_managed_request& params,
                                      CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), plugins_retry_managed_impl(params),
@@ -1907,7 +1906,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::provider_endpoint)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_provider_get_endpoint(const api::provider_get_endpoint_request& params,
                                      CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), provider_get_endpoint_impl(params),
@@ -1918,7 +1917,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::provider_add_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_provider_add(const api::provider_add_request& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), provider_add_impl(params),
                               std::forward<CompletionToken>(token));
@@ -1928,7 +1927,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::provider_sync_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_provider_sync(const api::provider_sync_request& params,
                              CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), provider_sync_impl(params),
@@ -1939,7 +1938,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::provider_withdraw_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_provider_withdraw(const api::provider_withdraw_request& params,
                                  CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), provider_withdraw_impl(params),
@@ -1950,7 +1949,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::session_update_options_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_options_update(const api::session_update_options_params& params,
                               CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), options_update_impl(params),
@@ -1961,7 +1960,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_lsp_initialize(const api::lsp_initialize_request& params,
                               CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), lsp_initialize_impl(params),
@@ -1972,7 +1971,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::extension_list)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_extensions_list(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), extensions_list_impl(),
                               std::forward<CompletionToken>(token));
@@ -1982,7 +1981,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_extensions_enable(const api::extensions_enable_request& params,
                                  CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), extensions_enable_impl(params),
@@ -1993,7 +1992,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_extensions_disable(const api::extensions_disable_request& params,
                                   CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), extensions_disable_impl(params),
@@ -2004,7 +2003,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_extensions_reload(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), extensions_reload_impl(),
                               std::forward<CompletionToken>(token));
@@ -2014,7 +2013,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::extension_list)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_extensions_reconcile(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), extensions_reconcile_impl(),
                               std::forward<CompletionToken>(token));
@@ -2024,7 +2023,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_extensions_send_attachments_to_message(
         const api::send_attachments_to_message_params& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(),
@@ -2036,7 +2035,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_tools_execute(const api::tools_execute_request& params,
                              CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), tools_execute_impl(params),
@@ -2047,7 +2046,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::tools_get_builtin_descriptors_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto
     async_tools_get_builtin_descriptors(const api::tools_get_builtin_descriptors_request& params,
                                         CompletionToken&& token = {}) {
@@ -2059,7 +2058,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::task_complete_data)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto
     async_tools_task_complete_event_data(const api::tools_task_complete_event_data_request& params,
                                          CompletionToken&& token = {}) {
@@ -2071,7 +2070,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::handle_pending_tool_call_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_tools_handle_pending_tool_call(const api::handle_pending_tool_call_request& params,
                                               CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), tools_handle_pending_tool_call_impl(params),
@@ -2082,7 +2081,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::pending_external_tool_request_list)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_tools_list_pending_requests(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), tools_list_pending_requests_impl(),
                               std::forward<CompletionToken>(token));
@@ -2092,7 +2091,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_tools_initialize_and_validate(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), tools_initialize_and_validate_impl(),
                               std::forward<CompletionToken>(token));
@@ -2102,7 +2101,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::tools_get_current_metadata_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_tools_get_current_metadata(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), tools_get_current_metadata_impl(),
                               std::forward<CompletionToken>(token));
@@ -2112,7 +2111,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_tools_set(const api::tools_set_request& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), tools_set_impl(params),
                               std::forward<CompletionToken>(token));
@@ -2122,7 +2121,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_tools_update_subagent_settings(const api::update_subagent_settings_request& params,
                                               CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), tools_update_subagent_settings_impl(params),
@@ -2133,7 +2132,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::command_list)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_commands_list(const api::commands_list_request& params,
                              CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), commands_list_impl(params),
@@ -2144,7 +2143,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::slash_command_invocation_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_commands_invoke(const api::commands_invoke_request& params,
                                CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), commands_invoke_impl(params),
@@ -2156,7 +2155,7 @@ public:
     ///
     /// Completion signature: `void(std::exception_ptr,
     /// api::commands_handle_pending_command_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_commands_handle_pending_command(
         const api::commands_handle_pending_command_request& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), commands_handle_pending_command_impl(params),
@@ -2167,7 +2166,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::execute_command_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_commands_execute(const api::execute_command_params& params,
                                 CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), commands_execute_impl(params),
@@ -2178,7 +2177,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_commands_enqueue(const api::enqueue_command_params& params,
                                 CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), commands_enqueue_impl(params),
@@ -2190,7 +2189,7 @@ public:
     ///
     /// Completion signature: `void(std::exception_ptr,
     /// api::commands_respond_to_queued_command_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_commands_respond_to_queued_command(
         const api::commands_respond_to_queued_command_request& params,
         CompletionToken&& token = {}) {
@@ -2203,7 +2202,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::session_telemetry_engagement)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_telemetry_get_engagement_id(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), telemetry_get_engagement_id_impl(),
                               std::forward<CompletionToken>(token));
@@ -2213,7 +2212,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_telemetry_set_feature_overrides(
         const api::telemetry_set_feature_overrides_request& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), telemetry_set_feature_overrides_impl(params),
@@ -2224,7 +2223,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::ui_ephemeral_query_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_ui_ephemeral_query(const api::ui_ephemeral_query_request& params,
                                   CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), ui_ephemeral_query_impl(params),
@@ -2235,7 +2234,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::ui_elicitation_response)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_ui_elicitation(const api::ui_elicitation_request& params,
                               CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), ui_elicitation_impl(params),
@@ -2246,7 +2245,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::ui_elicitation_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto
     async_ui_handle_pending_elicitation(const api::ui_handle_pending_elicitation_request& params,
                                         CompletionToken&& token = {}) {
@@ -2258,7 +2257,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::ui_handle_pending_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_ui_handle_pending_user_input(const api::ui_handle_pending_user_input_request& params,
                                             CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), ui_handle_pending_user_input_impl(params),
@@ -2269,7 +2268,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::ui_handle_pending_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_ui_handle_pending_sampling(const api::ui_handle_pending_sampling_request& params,
                                           CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), ui_handle_pending_sampling_impl(params),
@@ -2280,7 +2279,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::ui_handle_pending_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_ui_handle_pending_auto_mode_switch(
         const api::ui_handle_pending_auto_mode_switch_request& params,
         CompletionToken&& token = {}) {
@@ -2293,7 +2292,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::ui_handle_pending_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_ui_handle_pending_session_limits_exhausted(
         const api::ui_handle_pending_session_limits_exhausted_request& params,
         CompletionToken&& token = {}) {
@@ -2306,7 +2305,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::ui_handle_pending_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_ui_handle_pending_exit_plan_mode(
         const api::ui_handle_pending_exit_plan_mode_request& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), ui_handle_pending_exit_plan_mode_impl(params),
@@ -2318,7 +2317,7 @@ public:
     ///
     /// Completion signature: `void(std::exception_ptr,
     /// api::ui_register_direct_auto_mode_switch_handler_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_ui_register_direct_auto_mode_switch_handler(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(),
                               ui_register_direct_auto_mode_switch_handler_impl(),
@@ -2330,7 +2329,7 @@ public:
     ///
     /// Completion signature: `void(std::exception_ptr,
     /// api::ui_unregister_direct_auto_mode_switch_handler_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_ui_unregister_direct_auto_mode_switch_handler(
         const api::ui_unregister_direct_auto_mode_switch_handler_request& params,
         CompletionToken&& token = {}) {
@@ -2343,7 +2342,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::permissions_configure_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_permissions_configure(const api::permissions_configure_params& params,
                                      CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), permissions_configure_impl(params),
@@ -2354,7 +2353,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::permission_request_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_permissions_handle_pending_permission_request(
         const api::permission_decision_request& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(),
@@ -2366,7 +2365,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::pending_permission_request_list)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_permissions_pending_requests(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), permissions_pending_requests_impl(),
                               std::forward<CompletionToken>(token));
@@ -2376,7 +2375,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::permissions_set_approve_all_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_permissions_set_approve_all(const api::permissions_set_approve_all_request& params,
                                            CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), permissions_set_approve_all_impl(params),
@@ -2387,7 +2386,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::permissions_set_mode_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_permissions_set_mode(const api::permissions_set_mode_request& params,
                                     CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), permissions_set_mode_impl(params),
@@ -2398,7 +2397,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::permissions_get_mode_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_permissions_get_mode(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), permissions_get_mode_impl(),
                               std::forward<CompletionToken>(token));
@@ -2408,7 +2407,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::permissions_modify_rules_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_permissions_modify_rules(const api::permissions_modify_rules_params& params,
                                         CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), permissions_modify_rules_impl(params),
@@ -2419,7 +2418,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::permissions_set_required_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_permissions_set_required(const api::permissions_set_required_request& params,
                                         CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), permissions_set_required_impl(params),
@@ -2431,7 +2430,7 @@ public:
     ///
     /// Completion signature: `void(std::exception_ptr,
     /// api::permissions_reset_session_approvals_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_permissions_reset_session_approvals(
         const api::permissions_reset_session_approvals_request& params,
         CompletionToken&& token = {}) {
@@ -2445,7 +2444,7 @@ public:
     ///
     /// Completion signature: `void(std::exception_ptr,
     /// api::permissions_notify_prompt_shown_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto
     async_permissions_notify_prompt_shown(const api::permission_prompt_shown_notification& params,
                                           CompletionToken&& token = {}) {
@@ -2457,7 +2456,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::permission_paths_list)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_permissions_paths_list(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), permissions_paths_list_impl(),
                               std::forward<CompletionToken>(token));
@@ -2467,7 +2466,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::permissions_paths_add_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_permissions_paths_add(const api::permission_paths_add_params& params,
                                      CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), permissions_paths_add_impl(params),
@@ -2479,7 +2478,7 @@ public:
     ///
     /// Completion signature: `void(std::exception_ptr,
     /// api::permissions_paths_update_primary_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_permissions_paths_update_primary(
         const api::permission_paths_update_primary_params& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), permissions_paths_update_primary_impl(params),
@@ -2491,7 +2490,7 @@ public:
     ///
     /// Completion signature: `void(std::exception_ptr,
     /// api::permission_paths_allowed_check_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_permissions_paths_is_path_within_allowed_directories(
         const api::permission_paths_allowed_check_params& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(),
@@ -2504,7 +2503,7 @@ public:
     ///
     /// Completion signature: `void(std::exception_ptr,
     /// api::permission_paths_workspace_check_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_permissions_paths_is_path_within_workspace(
         const api::permission_paths_workspace_check_params& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(),
@@ -2516,7 +2515,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::permission_location_resolve_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_permissions_locations_resolve(const api::permission_location_resolve_params& params,
                                              CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), permissions_locations_resolve_impl(params),
@@ -2527,7 +2526,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::permission_location_apply_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_permissions_locations_apply(const api::permission_location_apply_params& params,
                                            CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), permissions_locations_apply_impl(params),
@@ -2539,7 +2538,7 @@ public:
     ///
     /// Completion signature: `void(std::exception_ptr,
     /// api::permissions_locations_add_tool_approval_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_permissions_locations_add_tool_approval(
         const api::permission_location_add_tool_approval_params& params,
         CompletionToken&& token = {}) {
@@ -2552,7 +2551,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::folder_trust_check_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_permissions_folder_trust_is_trusted(const api::folder_trust_check_params& params,
                                                    CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(),
@@ -2565,7 +2564,7 @@ public:
     ///
     /// Completion signature: `void(std::exception_ptr,
     /// api::permissions_folder_trust_add_trusted_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_permissions_folder_trust_add_trusted(const api::folder_trust_add_params& params,
                                                     CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(),
@@ -2578,7 +2577,7 @@ public:
     ///
     /// Completion signature: `void(std::exception_ptr,
     /// api::permissions_urls_set_unrestricted_mode_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_permissions_urls_set_unrestricted_mode(
         const api::permission_urls_set_unrestricted_mode_params& params,
         CompletionToken&& token = {}) {
@@ -2591,7 +2590,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::log_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_log(const api::log_request& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), log_impl(params),
                               std::forward<CompletionToken>(token));
@@ -2601,7 +2600,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::session_metadata_snapshot)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_metadata_snapshot(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), metadata_snapshot_impl(),
                               std::forward<CompletionToken>(token));
@@ -2611,7 +2610,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_metadata_get_client_metadata(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), metadata_get_client_metadata_impl(),
                               std::forward<CompletionToken>(token));
@@ -2621,7 +2620,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_metadata_update_client_metadata(
         const api::metadata_update_client_metadata_request& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), metadata_update_client_metadata_impl(params),
@@ -2632,7 +2631,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::metadata_is_processing_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_metadata_is_processing(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), metadata_is_processing_impl(),
                               std::forward<CompletionToken>(token));
@@ -2642,7 +2641,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::session_activity)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_metadata_activity(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), metadata_activity_impl(),
                               std::forward<CompletionToken>(token));
@@ -2652,7 +2651,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::metadata_context_info_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_metadata_context_info(const api::metadata_context_info_request& params,
                                      CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), metadata_context_info_impl(params),
@@ -2663,7 +2662,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::metadata_context_attribution_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_metadata_get_context_attribution(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), metadata_get_context_attribution_impl(),
                               std::forward<CompletionToken>(token));
@@ -2674,7 +2673,7 @@ public:
     ///
     /// Completion signature: `void(std::exception_ptr,
     /// api::metadata_context_heaviest_messages_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_metadata_get_context_heaviest_messages(
         const api::metadata_context_heaviest_messages_request& params,
         CompletionToken&& token = {}) {
@@ -2687,7 +2686,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto
     async_metadata_record_context_change(const api::metadata_record_context_change_request& params,
                                          CompletionToken&& token = {}) {
@@ -2700,7 +2699,7 @@ public:
     ///
     /// Completion signature: `void(std::exception_ptr,
     /// api::metadata_set_working_directory_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto
     async_metadata_set_working_directory(const api::metadata_set_working_directory_request& params,
                                          CompletionToken&& token = {}) {
@@ -2713,7 +2712,7 @@ public:
     ///
     /// Completion signature: `void(std::exception_ptr,
     /// api::metadata_recompute_context_tokens_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_metadata_recompute_context_tokens(
         const api::metadata_recompute_context_tokens_request& params,
         CompletionToken&& token = {}) {
@@ -2725,7 +2724,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::content_exclusion_check_paths_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto
     async_content_exclusion_check_paths(const api::content_exclusion_check_paths_request& params,
                                         CompletionToken&& token = {}) {
@@ -2737,7 +2736,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::shell_exec_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_shell_exec(const api::shell_exec_request& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), shell_exec_impl(params),
                               std::forward<CompletionToken>(token));
@@ -2747,7 +2746,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::shell_kill_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_shell_kill(const api::shell_kill_request& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), shell_kill_impl(params),
                               std::forward<CompletionToken>(token));
@@ -2757,7 +2756,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::user_requested_shell_command_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_shell_execute_user_requested(const api::shell_execute_user_requested_request& params,
                                             CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), shell_execute_user_requested_impl(params),
@@ -2769,7 +2768,7 @@ public:
     ///
     /// Completion signature: `void(std::exception_ptr,
     /// api::cancel_user_requested_shell_command_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_shell_cancel_user_requested(const api::shell_cancel_user_requested_request& params,
                                            CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), shell_cancel_user_requested_impl(params),
@@ -2780,7 +2779,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::history_compact_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_history_compact(const api::history_compact_request& params,
                                CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), history_compact_impl(params),
@@ -2791,7 +2790,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::history_truncate_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_history_truncate(const api::history_truncate_request& params,
                                 CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), history_truncate_impl(params),
@@ -2802,7 +2801,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::history_list_rewind_points_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_history_list_rewind_points(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), history_list_rewind_points_impl(),
                               std::forward<CompletionToken>(token));
@@ -2812,7 +2811,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::history_preview_rewind_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_history_preview_rewind(const api::history_preview_rewind_request& params,
                                       CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), history_preview_rewind_impl(params),
@@ -2823,7 +2822,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::history_rewind_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_history_rewind(const api::history_rewind_request& params,
                               CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), history_rewind_impl(params),
@@ -2835,7 +2834,7 @@ public:
     ///
     /// Completion signature: `void(std::exception_ptr,
     /// api::history_cancel_background_compaction_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_history_cancel_background_compaction(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), history_cancel_background_compaction_impl(),
                               std::forward<CompletionToken>(token));
@@ -2846,7 +2845,7 @@ public:
     ///
     /// Completion signature: `void(std::exception_ptr,
     /// api::history_abort_manual_compaction_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_history_abort_manual_compaction(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), history_abort_manual_compaction_impl(),
                               std::forward<CompletionToken>(token));
@@ -2856,7 +2855,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::history_summarize_for_handoff_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_history_summarize_for_handoff(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), history_summarize_for_handoff_impl(),
                               std::forward<CompletionToken>(token));
@@ -2866,7 +2865,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::history_clear_context_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_history_clear_context(const api::history_clear_context_request& params,
                                      CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), history_clear_context_impl(params),
@@ -2877,7 +2876,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::queue_pending_items_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_queue_pending_items(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), queue_pending_items_impl(),
                               std::forward<CompletionToken>(token));
@@ -2887,7 +2886,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::queue_move_item_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_queue_move_item(const api::queue_move_item_request& params,
                                CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), queue_move_item_impl(params),
@@ -2898,7 +2897,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::queue_insert_at_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_queue_insert_at(const api::queue_insert_at_request& params,
                                CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), queue_insert_at_impl(params),
@@ -2909,7 +2908,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::queue_remove_at_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_queue_remove_at(const api::queue_remove_at_request& params,
                                CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), queue_remove_at_impl(params),
@@ -2920,7 +2919,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::queue_update_text_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_queue_update_text(const api::queue_update_text_request& params,
                                  CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), queue_update_text_impl(params),
@@ -2931,7 +2930,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::queue_withdraw_message_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_queue_withdraw_message(const api::queue_withdraw_message_request& params,
                                       CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), queue_withdraw_message_impl(params),
@@ -2942,7 +2941,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::queue_update_text_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_queue_append_steering(const api::queue_append_steering_request& params,
                                      CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), queue_append_steering_impl(params),
@@ -2953,7 +2952,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::queue_duplicate_at_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_queue_duplicate_at(const api::queue_duplicate_at_request& params,
                                   CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), queue_duplicate_at_impl(params),
@@ -2964,7 +2963,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_queue_set_drain_paused(const api::queue_set_drain_paused_request& params,
                                       CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), queue_set_drain_paused_impl(params),
@@ -2975,7 +2974,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::queue_send_now_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_queue_send_now(const api::queue_send_now_request& params,
                               CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), queue_send_now_impl(params),
@@ -2986,7 +2985,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::queue_remove_most_recent_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_queue_remove_most_recent(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), queue_remove_most_recent_impl(),
                               std::forward<CompletionToken>(token));
@@ -2996,7 +2995,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_queue_clear(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), queue_clear_impl(),
                               std::forward<CompletionToken>(token));
@@ -3006,7 +3005,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::events_read_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_event_log_read(const api::event_log_read_request& params,
                               CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), event_log_read_impl(params),
@@ -3017,7 +3016,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::event_log_tail_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_event_log_tail(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), event_log_tail_impl(),
                               std::forward<CompletionToken>(token));
@@ -3027,7 +3026,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::register_event_interest_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_event_log_register_interest(const api::register_event_interest_params& params,
                                            CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), event_log_register_interest_impl(params),
@@ -3038,7 +3037,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::event_log_release_interest_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_event_log_release_interest(const api::release_event_interest_params& params,
                                           CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), event_log_release_interest_impl(params),
@@ -3049,7 +3048,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::usage_get_metrics_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_usage_get_metrics(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), usage_get_metrics_impl(),
                               std::forward<CompletionToken>(token));
@@ -3059,7 +3058,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::session_quota_projection)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_quota_get(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), quota_get_impl(),
                               std::forward<CompletionToken>(token));
@@ -3069,7 +3068,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::session_quota_projection)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_quota_refresh(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), quota_refresh_impl(),
                               std::forward<CompletionToken>(token));
@@ -3079,7 +3078,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_quota_take_warnings(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), quota_take_warnings_impl(),
                               std::forward<CompletionToken>(token));
@@ -3089,7 +3088,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::session_limit_prediction_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_limit_prediction_predict(const api::session_limit_prediction_request& params,
                                         CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), limit_prediction_predict_impl(params),
@@ -3100,7 +3099,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::remote_enable_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_remote_enable(const api::remote_enable_request& params,
                              CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), remote_enable_impl(params),
@@ -3111,7 +3110,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_remote_disable(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), remote_disable_impl(),
                               std::forward<CompletionToken>(token));
@@ -3121,7 +3120,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, boost::json::value)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_remote_notify_steerable_changed(
         const api::remote_notify_steerable_changed_request& params, CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), remote_notify_steerable_changed_impl(params),
@@ -3132,7 +3131,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::visibility_get_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_visibility_get(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), visibility_get_impl(),
                               std::forward<CompletionToken>(token));
@@ -3142,7 +3141,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::visibility_set_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_visibility_set(const api::visibility_set_request& params,
                               CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), visibility_set_impl(params),
@@ -3153,7 +3152,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::schedule_list)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_schedule_list(CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), schedule_list_impl(),
                               std::forward<CompletionToken>(token));
@@ -3163,7 +3162,7 @@ public:
     /// The session id is filled in by this wrapper.
     ///
     /// Completion signature: `void(std::exception_ptr, api::schedule_stop_result)`.
-    template <class CompletionToken = asio::deferred_t>
+    template <class CompletionToken = default_token_t>
     auto async_schedule_stop(const api::schedule_stop_request& params,
                              CompletionToken&& token = {}) {
         return asio::co_spawn(conn_->get_executor(), schedule_stop_impl(params),
