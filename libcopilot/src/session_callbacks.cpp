@@ -149,10 +149,13 @@ asio::awaitable<json::value> session_core::provide_token(json::value params) {
     if (!provider->token_provider)
         throw rpc_failure("provider '" + request.provider_name + "' has no bearer-token callback");
 
+    // A named argument, not a braced temporary: GCC 12 mis-builds the callee's coroutine
+    // frame from a braced temporary passed through std::function.
     auto callback = provider->token_provider;
+    provider_token_args args{request.provider_name, id_};
     bearer_token token;
     try {
-        token = co_await guarded(callback({request.provider_name, id_}), config_.token_timeout);
+        token = co_await guarded(callback(args), config_.token_timeout);
     } catch (const error& e) {
         throw rpc_failure("bearer-token callback of provider '" + request.provider_name +
                           "' failed: " + e.what());

@@ -145,7 +145,7 @@ asio::awaitable<session_event> session_core::next_event() {
         if (closed_)
             throw error(errc::transport_closed, "session " + id_ + " is closed");
         buffer_wake_.expires_at(asio::steady_timer::time_point::max());
-        auto [ec] = co_await buffer_wake_.async_wait(use_tuple);
+        co_await buffer_wake_.async_wait(use_tuple);
         auto state = co_await asio::this_coro::cancellation_state;
         if (state.cancelled() != asio::cancellation_type::none)
             throw error(errc::cancelled, "async_next_event cancelled");
