@@ -9,16 +9,6 @@ namespace copilot::detail {
 
 namespace {
 
-std::string text_of(std::exception_ptr ep) {
-    try {
-        std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-        return e.what();
-    } catch (...) {
-        return "unknown exception";
-    }
-}
-
 std::string string_field(const json::object& o, std::string_view key) {
     auto* v = o.if_contains(key);
     return v && v->is_string() ? std::string(v->get_string()) : std::string();
@@ -27,6 +17,14 @@ std::string string_field(const json::object& o, std::string_view key) {
 // A JSON-RPC error the runtime reads as a failed callback (it retries token requests).
 error rpc_failure(std::string message) {
     return error(make_rpc_error_code(rpc_code::internal_error), std::move(message));
+}
+
+// Owns a copy of the callback for as long as its coroutine runs: a coroutine lambda's frame
+// points at the lambda object, and `guarded` abandons a timed-out callback that may resume
+// (and read its captures) after the caller's copy is gone.
+asio::awaitable<bearer_token> call_token_provider(bearer_token_provider callback,
+                                                  provider_token_args args) {
+    co_return co_await callback(std::move(args));
 }
 
 } // namespace
@@ -69,7 +67,7 @@ asio::awaitable<void> session_core::answer_tool(session_event event) {
     } catch (...) {
         // The model reads the failure and can react to it; the turn goes on.
         result = tool_result::failure("tool '" + request->tool_name +
-                                      "' failed: " + text_of(std::current_exception()));
+                                      "' failed: " + describe(std::current_exception()));
     }
 
     json::object params;
@@ -96,7 +94,7 @@ asio::awaitable<void> session_core::answer_permission(session_event event) {
     try {
         decision = co_await guarded(handler(request), config_.handler_timeout);
     } catch (...) {
-        log_warn("permission handler failed", text_of(std::current_exception()));
+        log_warn("permission handler failed", describe(std::current_exception()));
         decision = permission_decision::user_not_available();
     }
     if (decision.kind == permission_decision::kind_type::no_result)
@@ -121,7 +119,7 @@ asio::awaitable<void> session_core::answer_elicitation(session_event event) {
     try {
         result = co_await guarded(handler(request), config_.handler_timeout);
     } catch (...) {
-        log_warn("elicitation handler failed", text_of(std::current_exception()));
+        log_warn("elicitation handler failed", describe(std::current_exception()));
         result = elicitation_result{"cancel", std::nullopt};
     }
 
@@ -155,7 +153,7 @@ asio::awaitable<json::value> session_core::provide_token(json::value params) {
     provider_token_args args{request.provider_name, id_};
     bearer_token token;
     try {
-        token = co_await guarded(callback(args), config_.token_timeout);
+        token = co_await guarded(call_token_provider(callback, args), config_.token_timeout);
     } catch (const error& e) {
         throw rpc_failure("bearer-token callback of provider '" + request.provider_name +
                           "' failed: " + e.what());

@@ -13,6 +13,8 @@ namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
+} // namespace
+
 std::string describe(std::exception_ptr ep) {
     try {
         std::rethrow_exception(ep);
@@ -22,8 +24,6 @@ std::string describe(std::exception_ptr ep) {
         return "unknown exception";
     }
 }
-
-} // namespace
 
 // One `send_and_wait` in progress: the events of the turn fill it, the timer wakes its owner.
 struct session_core::turn_waiter {

@@ -21,6 +21,9 @@
 
 namespace copilot::detail {
 
+/// The message of a caught exception, for logs and error replies.
+std::string describe(std::exception_ptr ep);
+
 /// One session: its config and callbacks, its subscribers, its event buffer and its waiters.
 /// Lives on the client's strand; the client's router holds it weakly.
 class session_core final : public session_sink, public std::enable_shared_from_this<session_core> {
