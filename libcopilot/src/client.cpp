@@ -228,6 +228,10 @@ std::optional<int> client_core::runtime_pid() const {
     return std::nullopt;
 }
 
+std::uint64_t client_core::bytes_received() const {
+    return connection_ ? connection_->bytes_received() : 0;
+}
+
 void client_core::install_handlers() {
     auto weak = weak_from_this();
     connection_->add_notification_handler("session.event", [weak](json::value params) {
@@ -351,6 +355,10 @@ server_info client::info() const {
 
 std::optional<int> client::runtime_pid() const {
     return core_->runtime_pid();
+}
+
+std::uint64_t client::bytes_received() const {
+    return core_->bytes_received();
 }
 
 asio::awaitable<void> client::start(core_ptr core) {

@@ -209,6 +209,11 @@ public:
     /// Process id of the spawned runtime while it runs.
     std::optional<int> runtime_pid() const;
 
+    /// Bytes read from the runtime on the current connection (framing included), for
+    /// measurements; 0 before the first start. Call it from the client's executor: a restart
+    /// replaces the connection.
+    std::uint64_t bytes_received() const;
+
     /// The shared state, for the session layer and the generated wrappers.
     const std::shared_ptr<detail::client_core>& core() const noexcept { return core_; }
 

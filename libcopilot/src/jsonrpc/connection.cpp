@@ -244,6 +244,7 @@ asio::awaitable<void> connection::read_loop() {
             break;
         }
         framer_.commit(n);
+        bytes_received_.fetch_add(n, std::memory_order_relaxed);
 
         boost::system::error_code frame_ec;
         while (open_) {

@@ -82,6 +82,9 @@ public:
     /// Process id of a spawned runtime, while it runs.
     std::optional<int> runtime_pid() const;
 
+    /// Bytes read from the runtime on the current connection; 0 before the first start.
+    std::uint64_t bytes_received() const;
+
 private:
     asio::awaitable<void> handshake(const std::string& token);
     void install_handlers();

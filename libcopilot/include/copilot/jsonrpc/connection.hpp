@@ -14,6 +14,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -141,6 +142,11 @@ public:
     /// Inbound requests whose handlers are still running.
     std::size_t active_handlers() const noexcept { return inbound_.size(); }
 
+    /// Bytes read from the stream so far, framing included. Readable from any thread.
+    std::uint64_t bytes_received() const noexcept {
+        return bytes_received_.load(std::memory_order_relaxed);
+    }
+
 private:
     struct pending_call;
     struct inbound_request;
@@ -170,6 +176,7 @@ private:
     std::unique_ptr<byte_stream> stream_;
     connection_options options_;
     framer framer_;
+    std::atomic<std::uint64_t> bytes_received_{0};
 
     std::unordered_map<std::string, request_handler> request_handlers_;
     std::unordered_map<std::string, notification_handler> notification_handlers_;
