@@ -274,6 +274,9 @@ public:
     }
 
     /// Waits for every task and rethrows the first failure.
+    ///
+    /// TODO: a failure is reported only once every other task has ended, and a turn that never
+    /// ends hangs the run; the runner's time limit ends it. Turns carry no timeout of their own.
     asio::awaitable<void> wait() {
         if (left_ > 0) {
             boost::system::error_code ignored;
