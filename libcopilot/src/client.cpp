@@ -281,8 +281,11 @@ void client_core::handle_lifecycle(json::value params) {
 }
 
 void client_core::handle_closed(boost::system::error_code reason, const std::string& detail) {
-    // Every session learns of the loss so its waits fail now instead of timing out.
-    for (auto& [id, weak] : sessions_)
+    // Every session learns of the loss so its waits fail now instead of timing out. A session
+    // unregisters itself in `on_closed`, so walk a copy: erasing from the map being iterated
+    // crashed `async_stop` with a live session handle.
+    auto sessions = sessions_;
+    for (auto& [id, weak] : sessions)
         if (auto sink = weak.lock())
             sink->on_closed(reason, detail);
     if (state != connection_state::stopping)
