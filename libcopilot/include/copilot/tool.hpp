@@ -103,7 +103,11 @@ asio::awaitable<tool_result> call_plain_tool(F f, tool_invocation call) {
 /// callable returning `tool_result` or `std::string`.
 template <class F>
 tool make_tool(std::string name, std::string description, json::object parameters, F f) {
-    tool t{std::move(name), std::move(description), std::move(parameters)};
+    // Members set one by one: a partial braced init warns (-Wmissing-field-initializers).
+    tool t;
+    t.name = std::move(name);
+    t.description = std::move(description);
+    t.parameters = std::move(parameters);
     using result = std::invoke_result_t<F&, tool_invocation>;
     if constexpr (std::is_same_v<result, asio::awaitable<tool_result>>) {
         t.handler = std::move(f);
