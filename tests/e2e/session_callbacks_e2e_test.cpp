@@ -36,6 +36,54 @@ std::string tool_message_text(const recorded_request& request) {
     return tools.empty() ? std::string() : content_text(tools.front());
 }
 
+// What the hook handlers of one session saw, by hook type.
+struct hook_trace {
+    shared_log<std::string> types;
+    shared_log<pre_tool_use_input> pre_tool;
+    shared_log<post_tool_use_input> post_tool;
+    shared_log<session_start_input> starts;
+    shared_log<user_prompt_submitted_input> prompts;
+    shared_log<user_prompt_transformed_input> transformed;
+    shared_log<agent_stop_input> stops;
+    shared_log<session_end_input> ends;
+    shared_log<post_tool_use_failure_input> failures;
+};
+
+// A hook handler that adds its input to `log` and its type to `trace.types`.
+template <class Input>
+hook_handler<Input> recorder(hook_trace& trace, std::string type, shared_log<Input>& log) {
+    return [&trace, type, &log](Input in) -> asio::awaitable<std::optional<hook_output>> {
+        trace.types.add(type);
+        log.add(std::move(in));
+        co_return std::nullopt;
+    };
+}
+
+// Hooks that record every call; preToolUse answers with `decision` when one is given.
+session_hooks recording_hooks(hook_trace& trace, std::optional<std::string> decision) {
+    session_hooks hooks;
+    hooks.pre_tool_use =
+        [&trace,
+         decision](pre_tool_use_input in) -> asio::awaitable<std::optional<pre_tool_use_output>> {
+        trace.types.add("preToolUse");
+        trace.pre_tool.add(std::move(in));
+        if (!decision)
+            co_return std::nullopt;
+        pre_tool_use_output out;
+        out.permission_decision = *decision;
+        out.permission_decision_reason = "blocked by the test's policy";
+        co_return out;
+    };
+    hooks.post_tool_use = recorder(trace, "postToolUse", trace.post_tool);
+    hooks.session_start = recorder(trace, "sessionStart", trace.starts);
+    hooks.user_prompt_submitted = recorder(trace, "userPromptSubmitted", trace.prompts);
+    hooks.user_prompt_transformed = recorder(trace, "userPromptTransformed", trace.transformed);
+    hooks.agent_stop = recorder(trace, "agentStop", trace.stops);
+    hooks.session_end = recorder(trace, "sessionEnd", trace.ends);
+    hooks.post_tool_use_failure = recorder(trace, "postToolUseFailure", trace.failures);
+    return hooks;
+}
+
 TEST_F(session_callbacks_e2e, a_tool_call_is_permitted_run_and_its_result_reaches_the_model) {
     shared_log<std::string> cities;
     shared_log<permission_request> prompts;
@@ -75,7 +123,9 @@ TEST_F(session_callbacks_e2e, a_tool_call_is_permitted_run_and_its_result_reache
 }
 
 TEST_F(session_callbacks_e2e, a_throwing_tool_is_reported_to_the_model_as_a_failure) {
+    hook_trace trace;
     auto cfg = config();
+    cfg.hooks = recording_hooks(trace, std::nullopt);
     cfg.tools.push_back(make_tool("get_weather", "Weather of a city", city_schema(),
                                   [](tool_invocation) -> std::string {
                                       throw std::runtime_error("weather station offline");
@@ -92,6 +142,14 @@ TEST_F(session_callbacks_e2e, a_throwing_tool_is_reported_to_the_model_as_a_fail
     EXPECT_NE(result.find("weather station offline"), std::string::npos) << result;
     // The default reply quotes the tool result, so the model "read" the failure.
     EXPECT_NE(reply->content.find("weather station offline"), std::string::npos);
+
+    // A failed tool is reported by postToolUseFailure instead of postToolUse.
+    EXPECT_TRUE(trace.post_tool.items().empty());
+    auto failures = trace.failures.items();
+    ASSERT_EQ(failures.size(), 1u);
+    EXPECT_EQ(failures[0].tool_name, "get_weather");
+    EXPECT_NE(json::serialize(failures[0].error).find("weather station offline"), std::string::npos)
+        << json::serialize(failures[0].error);
 }
 
 TEST_F(session_callbacks_e2e, a_user_input_request_is_answered_and_the_answer_reaches_the_model) {
@@ -121,52 +179,6 @@ TEST_F(session_callbacks_e2e, a_user_input_request_is_answered_and_the_answer_re
     ASSERT_EQ(requests.size(), 2u);
     auto result = tool_message_text(requests[1]);
     EXPECT_NE(result.find("blue"), std::string::npos) << result;
-}
-
-// What the hook handlers of one session saw, by hook type.
-struct hook_trace {
-    shared_log<std::string> types;
-    shared_log<pre_tool_use_input> pre_tool;
-    shared_log<post_tool_use_input> post_tool;
-    shared_log<session_start_input> starts;
-    shared_log<user_prompt_submitted_input> prompts;
-    shared_log<user_prompt_transformed_input> transformed;
-    shared_log<agent_stop_input> stops;
-    shared_log<session_end_input> ends;
-};
-
-// A hook handler that adds its input to `log` and its type to `trace.types`.
-template <class Input>
-hook_handler<Input> recorder(hook_trace& trace, std::string type, shared_log<Input>& log) {
-    return [&trace, type, &log](Input in) -> asio::awaitable<std::optional<hook_output>> {
-        trace.types.add(type);
-        log.add(std::move(in));
-        co_return std::nullopt;
-    };
-}
-
-// Hooks that record every call; preToolUse answers with `decision` when one is given.
-session_hooks recording_hooks(hook_trace& trace, std::optional<std::string> decision) {
-    session_hooks hooks;
-    hooks.pre_tool_use =
-        [&trace,
-         decision](pre_tool_use_input in) -> asio::awaitable<std::optional<pre_tool_use_output>> {
-        trace.types.add("preToolUse");
-        trace.pre_tool.add(std::move(in));
-        if (!decision)
-            co_return std::nullopt;
-        pre_tool_use_output out;
-        out.permission_decision = *decision;
-        out.permission_decision_reason = "blocked by the test's policy";
-        co_return out;
-    };
-    hooks.post_tool_use = recorder(trace, "postToolUse", trace.post_tool);
-    hooks.session_start = recorder(trace, "sessionStart", trace.starts);
-    hooks.user_prompt_submitted = recorder(trace, "userPromptSubmitted", trace.prompts);
-    hooks.user_prompt_transformed = recorder(trace, "userPromptTransformed", trace.transformed);
-    hooks.agent_stop = recorder(trace, "agentStop", trace.stops);
-    hooks.session_end = recorder(trace, "sessionEnd", trace.ends);
-    return hooks;
 }
 
 TEST_F(session_callbacks_e2e, hooks_see_the_prompt_and_both_sides_of_a_tool_call) {

@@ -93,11 +93,31 @@ TEST_F(session_lifecycle_e2e, a_rejected_model_request_fails_the_turn_and_the_cl
     model.set_handler([](const recorded_request&) {
         return scripted_reply::error(400, "model-rejects-this-request");
     });
-    auto failing = open(config());
+    shared_log<json::value> hook_errors;
+    auto cfg = config();
+    cfg.hooks.error_occurred =
+        [&](error_occurred_input in) -> asio::awaitable<std::optional<hook_output>> {
+        hook_errors.add(in.error);
+        co_return std::nullopt;
+    };
+    auto failing = open(std::move(cfg));
+    shared_log<events::session_error> errors;
+    failing.on<events::session_error>([&](const events::session_error& e) { errors.add(e); });
 
     auto message = expect_error(failing.async_send_and_wait(prompt("hi"), turn_bound, use_future),
                                 make_error_code(errc::session_error));
-    EXPECT_NE(message.find("400"), std::string::npos) << message;
+    EXPECT_NE(message.find("model-rejects-this-request"), std::string::npos) << message;
+    EXPECT_EQ(chat_requests().size(), 1u) << "the runtime does not retry a 400";
+
+    auto seen = errors.items();
+    ASSERT_EQ(seen.size(), 1u);
+    EXPECT_EQ(seen[0].error_type, "query");
+    EXPECT_EQ(seen[0].status_code, 400);
+
+    // The errorOccurred hook saw the same failure.
+    auto hooked = hook_errors.items();
+    ASSERT_EQ(hooked.size(), 1u);
+    EXPECT_NE(json::serialize(hooked[0]).find("model-rejects-this-request"), std::string::npos);
 
     // The next session of the same client completes a turn.
     model.set_handler({});
