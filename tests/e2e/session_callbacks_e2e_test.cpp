@@ -37,6 +37,7 @@ std::string tool_message_text(const recorded_request& request) {
 }
 
 // What the hook handlers of one session saw, by hook type.
+// TODO: preMcpToolCall is not covered: it needs an MCP server the runtime can start offline.
 struct hook_trace {
     shared_log<std::string> types;
     shared_log<pre_tool_use_input> pre_tool;
