@@ -14,10 +14,10 @@
 #include <spdlog/sinks/ostream_sink.h>
 
 #include <atomic>
+#include <iostream>
 #include <mutex>
 #include <set>
 #include <sstream>
-#include <iostream>
 
 namespace copilot::test {
 namespace {
@@ -52,7 +52,8 @@ protected:
             if (request.path == "/v1/chat/completions")
                 seen.push_back(request.authorization);
         std::cerr << "AUTH[" << model.port() << "]:";
-        for (auto& a : seen) std::cerr << " '" << a << "'";
+        for (auto& a : seen)
+            std::cerr << " '" << a << "'";
         std::cerr << "\n";
         return seen;
     }
