@@ -14,7 +14,6 @@
 #include <spdlog/sinks/ostream_sink.h>
 
 #include <atomic>
-#include <iostream>
 #include <mutex>
 #include <set>
 #include <sstream>
@@ -51,10 +50,6 @@ protected:
         for (const auto& request : model.requests())
             if (request.path == "/v1/chat/completions")
                 seen.push_back(request.authorization);
-        std::cerr << "AUTH[" << model.port() << "]:";
-        for (auto& a : seen)
-            std::cerr << " '" << a << "'";
-        std::cerr << "\n";
         return seen;
     }
 
@@ -328,7 +323,6 @@ TEST_F(byok_e2e, twenty_sessions_with_slow_callbacks_all_complete) {
     auto seen = authorizations(model);
     EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()), expected);
     EXPECT_GT(most_in_flight.load(), 1) << "the callbacks never overlapped";
-    std::cerr << "MOST IN FLIGHT " << most_in_flight.load() << "\n";
 }
 
 TEST_F(byok_e2e, a_throwing_callback_fails_the_turn_and_the_client_stays_usable) {
@@ -347,7 +341,6 @@ TEST_F(byok_e2e, a_throwing_callback_fails_the_turn_and_the_client_stays_usable)
     auto message = failed_turn(s, "hi");
     EXPECT_NE(message.find("the vault is sealed"), std::string::npos) << message;
     EXPECT_GT(attempts.load(), 1) << "the runtime did not retry";
-    std::cerr << "ATTEMPTS " << attempts.load() << " MSG " << message << "\n";
     EXPECT_TRUE(model.requests().empty()) << "a model request left without a token";
 
     rotating_tokens tokens;
@@ -385,7 +378,6 @@ TEST_F(byok_e2e, a_hanging_callback_is_cut_by_the_token_timeout) {
     EXPECT_NE(message.find("timed out"), std::string::npos) << message;
     EXPECT_TRUE(model.requests().empty());
     EXPECT_GT(cancelled->load(), 0) << "the timed-out callback was not cancelled";
-    std::cerr << "CANCELLED " << cancelled->load() << " MSG " << message << "\n";
 
     rotating_tokens tokens;
     auto working = local_provider(model);
@@ -413,7 +405,6 @@ TEST_F(byok_e2e, an_empty_token_fails_the_turn_naming_the_provider) {
     auto message = failed_turn(s, "hi");
     EXPECT_NE(message.find("blank-provider"), std::string::npos) << message;
     EXPECT_NE(message.find("empty token"), std::string::npos) << message;
-    std::cerr << "EMPTY MSG " << message << "\n";
     EXPECT_TRUE(model.requests().empty()) << "an empty bearer token reached the model";
     wait(client.async_stop(use_future));
 }
