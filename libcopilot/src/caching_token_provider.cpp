@@ -29,10 +29,6 @@ struct waiter {
 
 // Resumes a waiter on its own executor, never inline: the caller may be another coroutine's
 // completion or a cancellation handler.
-//
-// TODO: when a shared fetch fails while ten callers wait on it, the waiters are not all
-// released (a unit test that gated the fetch, failed it and collected the ten futures hung);
-// the failure path of `finish` needs a fix and that test back before failures can be relied on.
 void complete(waiter w, std::exception_ptr failure, bearer_token token) {
     auto resume = [handler = std::move(w.handler), failure, token = std::move(token)]() mutable {
         // The wait is over: its cancellation handler must not outlive it.

@@ -176,6 +176,36 @@ TEST_F(caching_token_provider_test, a_hundred_concurrent_callers_share_one_fetch
     EXPECT_EQ(source.seen[0].session_id, "session-1");
 }
 
+TEST_F(caching_token_provider_test, a_failed_fetch_fails_every_waiter_and_is_not_cached) {
+    source.gated = true;
+    source.failure = "identity endpoint unreachable";
+    source.expires_at = now + 1h;
+    bearer_token_provider cached = caching_token_provider(source.provider(), options_with_clock());
+
+    std::vector<std::future<bearer_token>> calls;
+    for (int i = 0; i < 10; ++i)
+        calls.push_back(call(cached));
+    poll();
+    source.open();
+    poll();
+    for (auto& f : calls) {
+        try {
+            f.get();
+            ADD_FAILURE() << "a waiter got a token from a failed fetch";
+        } catch (const std::runtime_error& e) {
+            EXPECT_STREQ(e.what(), "identity endpoint unreachable");
+        }
+    }
+    EXPECT_EQ(source.calls, 1);
+
+    // The next call fetches again and succeeds.
+    source.gated = false;
+    source.failure.clear();
+    EXPECT_EQ(get(cached).token, "tok-2");
+    EXPECT_EQ(get(cached).token, "tok-2");
+    EXPECT_EQ(source.calls, 2);
+}
+
 TEST_F(caching_token_provider_test, a_provider_throwing_before_it_suspends_fails_the_call) {
     bearer_token_provider broken = [](provider_token_args) -> asio::awaitable<bearer_token> {
         throw std::runtime_error("no awaitable for you");
