@@ -60,7 +60,7 @@ json::value encode(const pre_tool_use_output& output) {
 
 // Calls `handler` when set and turns its optional output into the reply's `output` value.
 template <class Input, class Output>
-asio::awaitable<json::value> run(const hook_handler<Input, Output>& handler, Input input) {
+asio::awaitable<json::value> run(hook_handler<Input, Output> handler, Input input) {
     if (!handler)
         co_return nullptr;
     auto output = co_await handler(std::move(input));
@@ -78,7 +78,7 @@ bool session_hooks::any() const noexcept {
 }
 
 asio::awaitable<json::value>
-detail::invoke_hook(const session_hooks& hooks, std::string_view type, const json::object& raw) {
+detail::invoke_hook(session_hooks hooks, std::string type, json::object raw) {
     if (type == "preToolUse") {
         auto in = with_common<pre_tool_use_input>(raw);
         in.tool_name = text(raw, "toolName");

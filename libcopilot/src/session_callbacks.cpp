@@ -19,14 +19,6 @@ error rpc_failure(std::string message) {
     return error(make_rpc_error_code(rpc_code::internal_error), std::move(message));
 }
 
-// Owns a copy of the callback for as long as its coroutine runs: a coroutine lambda's frame
-// points at the lambda object, and `guarded` abandons a timed-out callback that may resume
-// (and read its captures) after the caller's copy is gone.
-asio::awaitable<bearer_token> call_token_provider(bearer_token_provider callback,
-                                                  provider_token_args args) {
-    co_return co_await callback(std::move(args));
-}
-
 } // namespace
 
 asio::awaitable<json::value> session_core::on_request(std::string method, json::value params) {
@@ -63,7 +55,7 @@ asio::awaitable<void> session_core::answer_tool(session_event event) {
     auto handler = it->handler;
     tool_result result;
     try {
-        result = co_await guarded(handler(std::move(call)), config_.handler_timeout);
+        result = co_await guarded(call_owned(handler, std::move(call)), config_.handler_timeout);
     } catch (...) {
         // The model reads the failure and can react to it; the turn goes on.
         result = tool_result::failure("tool '" + request->tool_name +
@@ -92,7 +84,7 @@ asio::awaitable<void> session_core::answer_permission(session_event event) {
     auto handler = config_.on_permission;
     permission_decision decision;
     try {
-        decision = co_await guarded(handler(request), config_.handler_timeout);
+        decision = co_await guarded(call_owned(handler, request), config_.handler_timeout);
     } catch (...) {
         log_warn("permission handler failed", describe(std::current_exception()));
         decision = permission_decision::user_not_available();
@@ -117,7 +109,7 @@ asio::awaitable<void> session_core::answer_elicitation(session_event event) {
     auto handler = config_.on_elicitation;
     elicitation_result result;
     try {
-        result = co_await guarded(handler(request), config_.handler_timeout);
+        result = co_await guarded(call_owned(handler, request), config_.handler_timeout);
     } catch (...) {
         log_warn("elicitation handler failed", describe(std::current_exception()));
         result = elicitation_result{"cancel", std::nullopt};
@@ -153,7 +145,7 @@ asio::awaitable<json::value> session_core::provide_token(json::value params) {
     provider_token_args args{request.provider_name, id_};
     bearer_token token;
     try {
-        token = co_await guarded(call_token_provider(callback, args), config_.token_timeout);
+        token = co_await guarded(call_owned(callback, args), config_.token_timeout);
     } catch (const error& e) {
         throw rpc_failure("bearer-token callback of provider '" + request.provider_name +
                           "' failed: " + e.what());
@@ -192,7 +184,8 @@ asio::awaitable<json::value> session_core::answer_user_input(json::value params)
         throw rpc_failure("session " + id_ + " has no user-input handler");
     auto request = json::value_to<api::user_input_request>(params);
     auto handler = config_.on_user_input;
-    auto response = co_await guarded(handler(std::move(request)), config_.handler_timeout);
+    auto response =
+        co_await guarded(call_owned(handler, std::move(request)), config_.handler_timeout);
     co_return json::value_from(response);
 }
 
@@ -201,7 +194,8 @@ asio::awaitable<json::value> session_core::answer_exit_plan_mode(json::value par
         co_return json::value_from(api::exit_plan_mode_response{true, std::nullopt, std::nullopt});
     auto request = json::value_to<api::exit_plan_mode_request>(params);
     auto handler = config_.on_exit_plan_mode;
-    auto response = co_await guarded(handler(std::move(request)), config_.handler_timeout);
+    auto response =
+        co_await guarded(call_owned(handler, std::move(request)), config_.handler_timeout);
     co_return json::value_from(response);
 }
 
@@ -210,7 +204,8 @@ asio::awaitable<json::value> session_core::answer_auto_mode_switch(json::value p
     if (config_.on_auto_mode_switch) {
         auto request = json::value_to<api::auto_mode_switch_request>(params);
         auto handler = config_.on_auto_mode_switch;
-        response = co_await guarded(handler(std::move(request)), config_.handler_timeout);
+        response =
+            co_await guarded(call_owned(handler, std::move(request)), config_.handler_timeout);
     }
     co_return json::value_from(response);
 }
@@ -227,7 +222,8 @@ asio::awaitable<json::value> session_core::transform_system_message(json::value 
             continue;
         auto transform = it->second.transform;
         try {
-            section.content = co_await guarded(transform(section.content), config_.handler_timeout);
+            section.content =
+                co_await guarded(call_owned(transform, section.content), config_.handler_timeout);
         } catch (const std::exception& e) {
             log_warn("system-message transform of section " + id + " failed", e.what());
         }

@@ -7,6 +7,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <tuple>
+
 namespace copilot::detail {
 
 namespace {
@@ -193,9 +195,14 @@ session_core::send_and_wait(message_options message, std::chrono::milliseconds t
         throw;
     }
 
-    waiter->wake.expires_at(timeout.count() > 0 ? std::chrono::steady_clock::now() + timeout
-                                                : asio::steady_timer::time_point::max());
-    auto [ec] = co_await waiter->wake.async_wait(use_tuple);
+    // A fast turn may have ended while the send was in flight; a timer cancelled with no wait
+    // pending does not remember it, so look before waiting.
+    boost::system::error_code ec;
+    if (!waiter->done) {
+        waiter->wake.expires_at(timeout.count() > 0 ? std::chrono::steady_clock::now() + timeout
+                                                    : asio::steady_timer::time_point::max());
+        std::tie(ec) = co_await waiter->wake.async_wait(use_tuple);
+    }
 
     if (!waiter->done) {
         forget();

@@ -18,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 
 namespace copilot::detail {
 
@@ -74,6 +75,15 @@ private:
     /// waited for, so no reply to the runtime ever hangs on it.
     template <class T>
     asio::awaitable<T> guarded(asio::awaitable<T> work, std::chrono::milliseconds timeout);
+
+    /// Calls `callback(args...)` from a coroutine that owns a copy of the callback. A coroutine
+    /// lambda's frame points at the lambda object, and `guarded` may abandon the call while it
+    /// still runs: the copy here keeps the captures alive until the call really ends.
+    template <class Callback, class... Args>
+    static auto call_owned(Callback callback, Args... args)
+        -> decltype(callback(std::move(args)...)) {
+        co_return co_await callback(std::move(args)...);
+    }
 
     asio::awaitable<void> answer_tool(session_event event);
     asio::awaitable<void> answer_permission(session_event event);
@@ -141,8 +151,12 @@ asio::awaitable<T> session_core::guarded(asio::awaitable<T> work,
 
     auto key = next_guard_++;
     guards_.emplace(key, [state] { state->wake.cancel(); });
-    state->wake.expires_after(timeout);
-    auto [ec] = co_await state->wake.async_wait(asio::as_tuple(asio::use_awaitable));
+    // co_spawn posts the work, so it cannot have finished yet; the check keeps that explicit.
+    boost::system::error_code ec;
+    if (!state->done) {
+        state->wake.expires_after(timeout);
+        std::tie(ec) = co_await state->wake.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
     guards_.erase(key);
 
     if (!state->done) {

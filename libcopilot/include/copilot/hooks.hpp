@@ -135,9 +135,10 @@ struct session_hooks {
 namespace detail {
 
 /// Runs the handler `hooks` has for `hook_type` on `input`; returns the reply's `output`, or
-/// null for "no change" (no handler, or an unknown hook type).
+/// null for "no change" (no handler, or an unknown hook type). Everything is taken by value:
+/// a handler abandoned after a timeout may still run, and must not outlive what it reads.
 asio::awaitable<json::value>
-invoke_hook(const session_hooks& hooks, std::string_view hook_type, const json::object& input);
+invoke_hook(session_hooks hooks, std::string hook_type, json::object input);
 
 } // namespace detail
 
