@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""Runs copilot-bench the way the scenario contract's runner does, and summarises the runs.
+
+    run.py BUILD_DIR RUNTIME [--runs N] [--cases CASE,...] [--raw FILE]
+
+BUILD_DIR is a build tree holding tests/bench/copilot-bench, tests/copilot-fake-runtime and
+tests/copilot-model-server; RUNTIME is the real runtime executable. Each run gets a fresh empty
+working directory, a fresh COPILOT_HOME and, for turn and fanout, a fresh model server that
+records every request. The runner adds `process_ms` and `model_requests` to the program's JSON
+line and fails the run when a model request lacks a `Bearer tok-...` token.
+
+Runs of different cases are interleaved (every case once, then every case again, ...), so drift
+of a shared machine spreads over all of them. The summary gives, per case and field, the median
+with the min-max range.
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+# name -> (scenario, environment, runtimes it runs against, pinned to one CPU)
+CASES = {
+    "start": ("start", {}, ("real", "fake"), False),
+    "turn": ("turn", {}, ("real", "fake"), False),
+    "turn_tool": ("turn", {"BENCH_TOOL": "echo_text"}, ("real", "fake"), False),
+    "fanout20": ("fanout", {"BENCH_N": "20", "BENCH_TOKEN_DELAY_MS": "50"}, ("real", "fake"),
+                 False),
+    "fanout100": ("fanout", {"BENCH_N": "100", "BENCH_TOKEN_DELAY_MS": "50"}, ("real", "fake"),
+                  False),
+    "rpc": ("rpc", {"BENCH_SECONDS": "3", "BENCH_DEPTH": "64"}, ("real", "fake"), False),
+    "rpc_one_cpu": ("rpc", {"BENCH_SECONDS": "3", "BENCH_DEPTH": "64"}, ("real", "fake"), True),
+    "events": ("events", {"BENCH_EVENTS": "100000"}, ("fake",), False),
+}
+
+
+class RunFailed(Exception):
+    pass
+
+
+def start_model_server(server, record, tool):
+    args = [server, "0", "--record", str(record)]
+    if tool:
+        args += ["--call-tool", tool]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline().strip()
+    if not line.startswith("listening on "):
+        proc.kill()
+        raise RunFailed("model server did not start: " + line)
+    return proc, line[len("listening on "):]
+
+
+def check_model_requests(record):
+    lines = record.read_text().splitlines() if record.exists() else []
+    for line in lines:
+        authorization = json.loads(line).get("authorization", "")
+        if not authorization.startswith("Bearer tok-"):
+            raise RunFailed("a model request carried no callback token")
+    return len(lines)
+
+
+def run_once(programs, case, runtime_kind):
+    scenario, extra_env, _, pinned = CASES[case]
+    with tempfile.TemporaryDirectory() as tmp:
+        work = pathlib.Path(tmp)
+        (work / "home").mkdir()
+        (work / "cwd").mkdir()
+        record = work / "requests.jsonl"
+
+        env = dict(os.environ, COPILOT_HOME=str(work / "home"), **extra_env)
+        env["COPILOT_CLI_PATH"] = programs[runtime_kind]
+        server = None
+        if scenario in ("turn", "fanout"):
+            server, url = start_model_server(programs["model_server"], record,
+                                             extra_env.get("BENCH_TOOL"))
+            env["FAKE_OPENAI_URL"] = url
+
+        command = [programs["bench"], scenario]
+        if pinned:
+            command = ["taskset", "-c", "0"] + command
+        try:
+            began = time.monotonic()
+            done = subprocess.run(command, cwd=work / "cwd", env=env, capture_output=True,
+                                  text=True, timeout=600)
+            process_ms = (time.monotonic() - began) * 1000
+        finally:
+            if server:
+                server.terminate()
+                server.wait()
+
+        if done.returncode != 0:
+            raise RunFailed(f"exit {done.returncode}: {done.stderr.strip()[-400:]}")
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        result["process_ms"] = process_ms
+        result["model_requests"] = check_model_requests(record)
+        return result
+
+
+def summarise(results):
+    rows = []
+    for (case, kind), runs in sorted(results.items()):
+        fields = {}
+        for run in runs:
+            for key, value in run.items():
+                if isinstance(value, (int, float)):
+                    fields.setdefault(key, []).append(value)
+        for key, values in fields.items():
+            rows.append((case, kind, key, statistics.median(values), min(values), max(values),
+                         len(values)))
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("build_dir")
+    parser.add_argument("runtime")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--cases", default=",".join(CASES))
+    parser.add_argument("--only", choices=("real", "fake"))
+    parser.add_argument("--raw", help="append every run's JSON line to this file")
+    args = parser.parse_args()
+
+    build = pathlib.Path(args.build_dir).resolve()
+    programs = {
+        "bench": str(build / "tests/bench/copilot-bench"),
+        "fake": str(build / "tests/copilot-fake-runtime"),
+        "model_server": str(build / "tests/copilot-model-server"),
+        "real": args.runtime,
+    }
+    plan = [(case, kind) for case in args.cases.split(",") for kind in CASES[case][2]
+            if args.only in (None, kind)]
+
+    results = {}
+    raw = open(args.raw, "a") if args.raw else None
+    for round_number in range(args.runs + 1):
+        for case, kind in plan:
+            try:
+                result = run_once(programs, case, kind)
+            except RunFailed as failure:
+                sys.exit(f"{case} against the {kind} runtime failed: {failure}")
+            # The first round warms caches and the runtime's unpacked files; it is not counted.
+            if round_number == 0:
+                continue
+            results.setdefault((case, kind), []).append(result)
+            if raw:
+                raw.write(json.dumps({"case": case, "runtime": kind, **result}) + "\n")
+                raw.flush()
+        print(f"round {round_number} done", file=sys.stderr)
+
+    print(f"{'case':<12} {'runtime':<7} {'field':<22} {'median':>12}   min-max (n)")
+    for case, kind, key, median, low, high, n in summarise(results):
+        print(f"{case:<12} {kind:<7} {key:<22} {median:>12.4g}   {low:.4g}-{high:.4g} ({n})")
+
+
+if __name__ == "__main__":
+    main()
