@@ -14,6 +14,28 @@ json::value js(std::string_view text) {
     return json::parse(text);
 }
 
+json::object shell_prompt(std::string request_id, bool resolved_by_hook) {
+    json::object data;
+    data["requestId"] = std::move(request_id);
+    data["permissionRequest"] =
+        js(R"({"kind":"shell","toolCallId":"call-7","fullCommandText":"ls"})");
+    data["permissionMode"] = "default";
+    if (resolved_by_hook)
+        data["resolvedByHook"] = true;
+    return data;
+}
+
+json::value pre_tool_use(const session& s, std::string hook_type) {
+    auto input = js(R"({"timestamp":1700000000000,"cwd":"/tmp","toolName":"shell",
+                        "toolArgs":{"command":"rm -rf /"}})");
+    input.as_object()["sessionId"] = s.id();
+    json::object params;
+    params["sessionId"] = s.id();
+    params["hookType"] = std::move(hook_type);
+    params["input"] = std::move(input);
+    return params;
+}
+
 void session_fixture::run(std::function<asio::awaitable<void>()> body) {
     asio::ip::tcp::acceptor acceptor(io_, {asio::ip::address_v4::loopback(), 0});
 

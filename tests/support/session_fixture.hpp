@@ -24,6 +24,12 @@ namespace copilot::test {
 /// GCC 12, so tests build their JSON through this instead.
 json::value js(std::string_view text);
 
+/// `permission.requested` data for a shell command, as the runtime sends it.
+json::object shell_prompt(std::string request_id, bool resolved_by_hook = false);
+
+/// `hooks.invoke` params of a preToolUse hook (or `hook_type`) for a shell `rm -rf /`.
+json::value pre_tool_use(const session& s, std::string hook_type = "preToolUse");
+
 /// Runs one client against one fake runtime on a single-threaded io_context.
 ///
 /// `run` accepts the client's connection, starts the client (`transport_kind::external`),

@@ -22,6 +22,8 @@ namespace api = copilot::api;
 
 using copilot::test::failure_of;
 using copilot::test::js;
+using copilot::test::pre_tool_use;
+using copilot::test::shell_prompt;
 
 using namespace std::chrono_literals;
 
@@ -57,25 +59,6 @@ slow_hook(progress_ptr p, copilot::pre_tool_use_input) {
 asio::awaitable<api::user_input_response> slow_user(progress_ptr p, api::user_input_request) {
     co_await sleep_an_hour(p);
     co_return api::user_input_response{"too late", true};
-}
-
-json::object shell_prompt(std::string request_id) {
-    json::object data;
-    data["requestId"] = std::move(request_id);
-    data["permissionRequest"] =
-        js(R"({"kind":"shell","toolCallId":"call-1","fullCommandText":"ls"})");
-    return data;
-}
-
-json::value pre_tool_use(const copilot::session& s) {
-    auto input = js(R"({"timestamp":1700000000000,"cwd":"/tmp","toolName":"shell",
-                        "toolArgs":{"command":"ls"}})");
-    input.as_object()["sessionId"] = s.id();
-    json::object params;
-    params["sessionId"] = s.id();
-    params["hookType"] = "preToolUse";
-    params["input"] = std::move(input);
-    return params;
 }
 
 class session_deadlines_test : public copilot::test::session_fixture {};

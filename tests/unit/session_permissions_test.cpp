@@ -17,6 +17,7 @@ namespace json = copilot::json;
 using copilot::permission_decision;
 using copilot::permission_request;
 using copilot::test::js;
+using copilot::test::shell_prompt;
 
 constexpr auto pending_permission = "session.permissions.handlePendingPermissionRequest";
 constexpr auto pending_elicitation = "session.ui.handlePendingElicitation";
@@ -49,18 +50,6 @@ fill_in(std::shared_ptr<copilot::elicitation_request> seen, copilot::elicitation
 asio::awaitable<copilot::elicitation_result> broken_form(copilot::elicitation_request) {
     throw std::runtime_error("form crashed");
     co_return copilot::elicitation_result{};
-}
-
-// `permission.requested` data for a shell command.
-json::object shell_prompt(std::string request_id, bool resolved_by_hook = false) {
-    json::object data;
-    data["requestId"] = std::move(request_id);
-    data["permissionRequest"] =
-        js(R"({"kind":"shell","toolCallId":"call-7","fullCommandText":"ls"})");
-    data["permissionMode"] = "default";
-    if (resolved_by_hook)
-        data["resolvedByHook"] = true;
-    return data;
 }
 
 class session_permissions_test : public copilot::test::session_fixture {

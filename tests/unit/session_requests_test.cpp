@@ -21,6 +21,7 @@ namespace api = copilot::api;
 
 using copilot::test::failure_of;
 using copilot::test::js;
+using copilot::test::pre_tool_use;
 
 asio::awaitable<api::user_input_response> answer_blue(std::shared_ptr<api::user_input_request> seen,
                                                       api::user_input_request r) {
@@ -66,17 +67,6 @@ broken_hook(copilot::pre_tool_use_input) {
 json::value for_session(const copilot::session& s, std::string_view fields) {
     auto params = js(fields);
     params.as_object()["sessionId"] = s.id();
-    return params;
-}
-
-json::value pre_tool_use(const copilot::session& s, std::string hook_type = "preToolUse") {
-    auto input = js(R"({"timestamp":1700000000000,"cwd":"/tmp","toolName":"shell",
-                        "toolArgs":{"command":"rm -rf /"}})");
-    input.as_object()["sessionId"] = s.id();
-    json::object params;
-    params["sessionId"] = s.id();
-    params["hookType"] = std::move(hook_type);
-    params["input"] = std::move(input);
     return params;
 }
 
