@@ -13,7 +13,9 @@
 #include <spdlog/logger.h>
 #include <spdlog/sinks/ostream_sink.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <mutex>
 #include <set>
 #include <sstream>
@@ -44,12 +46,22 @@ protected:
         return config;
     }
 
-    // The Authorization header of every chat-completions request, oldest first.
+    // The Authorization header of every chat-completions request, oldest first. The list is
+    // also kept in the test's report (`--gtest_output`), per endpoint, so a run shows the
+    // headers each scenario produced.
     static std::vector<std::string> authorizations(const model_server& model) {
         std::vector<std::string> seen;
-        for (const auto& request : model.requests())
-            if (request.path == "/v1/chat/completions")
-                seen.push_back(request.authorization);
+        std::string listed;
+        for (const auto& request : model.requests()) {
+            if (request.path != "/v1/chat/completions")
+                continue;
+            seen.push_back(request.authorization);
+            listed += (listed.empty() ? "" : ", ") + request.authorization;
+        }
+        std::string key = "authorization_" + model.base_url();
+        std::replace_if(
+            key.begin(), key.end(), [](char c) { return !std::isalnum(c); }, '_');
+        RecordProperty(key, listed);
         return seen;
     }
 
