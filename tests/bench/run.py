@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs copilot-bench the way the scenario contract's runner does, and summarises the runs.
 
-    run.py BUILD_DIR RUNTIME [--runs N] [--cases CASE,...] [--raw FILE]
+    run.py BUILD_DIR RUNTIME [--runs N] [--cases CASE,...] [--raw FILE] [--node SCRIPT]
 
 BUILD_DIR is a build tree holding tests/bench/copilot-bench, tests/copilot-fake-runtime and
 tests/copilot-model-server; RUNTIME is the real runtime executable. Each run gets a fresh empty
@@ -9,12 +9,17 @@ working directory, a fresh COPILOT_HOME and, for turn and fanout, a fresh model 
 records every request. The runner adds `process_ms` and `model_requests` to the program's JSON
 line and fails the run when a model request lacks a `Bearer tok-...` token.
 
+With --node, the same contract program written against the Node SDK (tests/bench/node/bench.mjs,
+or its directory; `npm ci` there first) runs as a second program right after each copilot-bench
+run: A B A B.
+
 Runs of different cases are interleaved (every case once, then every case again, ...), so drift
-of a shared machine spreads over all of them. The summary gives, per case and field, the median
-with the min-max range.
+of a shared machine spreads over all of them. The summary gives, per case, program and field, the
+median with the min-max range, and on the Node rows the ratio of the medians (C++ / Node).
 """
 
 import argparse
+import itertools
 import json
 import os
 import pathlib
@@ -64,7 +69,7 @@ def check_model_requests(record):
     return len(lines)
 
 
-def run_once(programs, case, runtime_kind):
+def run_once(programs, command, case, runtime_kind):
     scenario, extra_env, _, pinned = CASES[case]
     with tempfile.TemporaryDirectory() as tmp:
         work = pathlib.Path(tmp)
@@ -80,7 +85,7 @@ def run_once(programs, case, runtime_kind):
                                              extra_env.get("BENCH_TOOL"))
             env["FAKE_OPENAI_URL"] = url
 
-        command = [programs["bench"], scenario]
+        command = command + [scenario]
         if pinned:
             command = ["taskset", "-c", "0"] + command
         try:
@@ -103,15 +108,21 @@ def run_once(programs, case, runtime_kind):
 
 def summarise(results):
     rows = []
-    for (case, kind), runs in sorted(results.items()):
+    medians = {}
+    for (case, kind, sdk), runs in sorted(results.items()):
         fields = {}
         for run in runs:
             for key, value in run.items():
                 if isinstance(value, (int, float)):
                     fields.setdefault(key, []).append(value)
         for key, values in fields.items():
-            rows.append((case, kind, key, statistics.median(values), min(values), max(values),
-                         len(values)))
+            median = statistics.median(values)
+            medians[case, kind, sdk, key] = median
+            # Node rows sort after the C++ ones, so the C++ median is known by then.
+            cpp = medians.get((case, kind, "cpp", key)) if sdk == "node" else None
+            ratio = f"{cpp / median:.3g}" if cpp is not None and median else ""
+            rows.append((case, kind, sdk, key, median, min(values), max(values), len(values),
+                         ratio))
     return rows
 
 
@@ -123,38 +134,49 @@ def main():
     parser.add_argument("--cases", default=",".join(CASES))
     parser.add_argument("--only", choices=("real", "fake"))
     parser.add_argument("--raw", help="append every run's JSON line to this file")
+    parser.add_argument("--node", metavar="SCRIPT",
+                        help="also run the Node SDK's program (bench.mjs or its directory)")
     args = parser.parse_args()
 
     build = pathlib.Path(args.build_dir).resolve()
     programs = {
-        "bench": str(build / "tests/bench/copilot-bench"),
         "fake": str(build / "tests/copilot-fake-runtime"),
         "model_server": str(build / "tests/copilot-model-server"),
-        "real": args.runtime,
+        # Runs start in a fresh directory, so a relative path would no longer resolve.
+        "real": os.path.abspath(args.runtime),
     }
+    sdks = [("cpp", [str(build / "tests/bench/copilot-bench")])]
+    if args.node:
+        script = pathlib.Path(args.node).resolve()
+        if script.is_dir():
+            script = script / "bench.mjs"
+        sdks.append(("node", ["node", str(script)]))
     plan = [(case, kind) for case in args.cases.split(",") for kind in CASES[case][2]
             if args.only in (None, kind)]
 
     results = {}
     raw = open(args.raw, "a") if args.raw else None
     for round_number in range(args.runs + 1):
-        for case, kind in plan:
+        for (case, kind), (sdk, command) in itertools.product(plan, sdks):
             try:
-                result = run_once(programs, case, kind)
+                result = run_once(programs, command, case, kind)
             except RunFailed as failure:
-                sys.exit(f"{case} against the {kind} runtime failed: {failure}")
+                sys.exit(f"{case} ({sdk}) against the {kind} runtime failed: {failure}")
             # The first round warms caches and the runtime's unpacked files; it is not counted.
             if round_number == 0:
                 continue
-            results.setdefault((case, kind), []).append(result)
+            results.setdefault((case, kind, sdk), []).append(result)
             if raw:
-                raw.write(json.dumps({"case": case, "runtime": kind, **result}) + "\n")
+                line = {"case": case, "runtime": kind, "sdk": sdk, **result}
+                raw.write(json.dumps(line) + "\n")
                 raw.flush()
         print(f"round {round_number} done", file=sys.stderr)
 
-    print(f"{'case':<12} {'runtime':<7} {'field':<22} {'median':>12}   min-max (n)")
-    for case, kind, key, median, low, high, n in summarise(results):
-        print(f"{case:<12} {kind:<7} {key:<22} {median:>12.4g}   {low:.4g}-{high:.4g} ({n})")
+    print(f"{'case':<12} {'runtime':<7} {'sdk':<4} {'field':<20} {'median':>11}   "
+          f"{'min-max (n)':<24} cpp/node")
+    for case, kind, sdk, key, median, low, high, n, ratio in summarise(results):
+        spread = f"{low:.4g}-{high:.4g} ({n})"
+        print(f"{case:<12} {kind:<7} {sdk:<4} {key:<20} {median:>11.4g}   {spread:<24} {ratio}")
 
 
 if __name__ == "__main__":
