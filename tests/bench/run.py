@@ -157,7 +157,9 @@ def main():
     results = {}
     raw = open(args.raw, "a") if args.raw else None
     for round_number in range(args.runs + 1):
-        for (case, kind), (sdk, command) in itertools.product(plan, sdks):
+        # A B, then B A: neither program always runs right after the other's runtime exited.
+        order = sdks if round_number % 2 == 0 else sdks[::-1]
+        for (case, kind), (sdk, command) in itertools.product(plan, order):
             try:
                 result = run_once(programs, command, case, kind)
             except RunFailed as failure:
