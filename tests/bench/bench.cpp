@@ -242,6 +242,10 @@ copilot::session_config make_config(const settings& s, const std::shared_ptr<cou
     config.on_permission = copilot::approve_all();
     if (!s.tool.empty())
         config.tools.push_back(make_echo_tool(s.tool, count));
+
+    // Events reach this program through handlers only; it never pulls with async_next_event,
+    // so it does not keep the pull buffer (4,096 events per session by default).
+    config.event_buffer_capacity = 0;
     return config;
 }
 
