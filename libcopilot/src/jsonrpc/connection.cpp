@@ -103,6 +103,8 @@ auto write_all(byte_stream& stream, std::vector<asio::const_buffer> buffers, Han
 
 // One outgoing request waiting for its reply. The timer doubles as the wake-up signal: the
 // reader (or close) stores the outcome and cancels it; a deadline is simply its expiry.
+// TODO: pool these records (and their timers): one allocation and one timer registration per
+// call are a measurable share of a pipelined call's CPU (docs/performance.md).
 struct connection::pending_call {
     explicit pending_call(const strand_type& strand)
         : wake(strand) {}
