@@ -14,6 +14,12 @@ json::value js(std::string_view text) {
     return json::parse(text);
 }
 
+json::value for_session(const session& s, std::string_view fields) {
+    auto params = js(fields);
+    params.as_object()["sessionId"] = s.id();
+    return params;
+}
+
 json::object shell_prompt(std::string request_id, bool resolved_by_hook) {
     json::object data;
     data["requestId"] = std::move(request_id);

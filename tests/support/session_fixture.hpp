@@ -24,6 +24,9 @@ namespace copilot::test {
 /// GCC 12, so tests build their JSON through this instead.
 json::value js(std::string_view text);
 
+/// Params of a runtime request for session `s`, from JSON text holding the other fields.
+json::value for_session(const session& s, std::string_view fields);
+
 /// `permission.requested` data for a shell command, as the runtime sends it.
 json::object shell_prompt(std::string request_id, bool resolved_by_hook = false);
 

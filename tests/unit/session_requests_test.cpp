@@ -20,6 +20,7 @@ namespace json = copilot::json;
 namespace api = copilot::api;
 
 using copilot::test::failure_of;
+using copilot::test::for_session;
 using copilot::test::js;
 using copilot::test::pre_tool_use;
 
@@ -61,13 +62,6 @@ asio::awaitable<std::optional<copilot::pre_tool_use_output>>
 broken_hook(copilot::pre_tool_use_input) {
     throw std::runtime_error("hook crashed");
     co_return std::nullopt;
-}
-
-// Params of a request for session `s`, from JSON text holding the other fields.
-json::value for_session(const copilot::session& s, std::string_view fields) {
-    auto params = js(fields);
-    params.as_object()["sessionId"] = s.id();
-    return params;
 }
 
 class session_requests_test : public copilot::test::session_fixture {};
