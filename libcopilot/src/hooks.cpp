@@ -101,9 +101,11 @@ detail::invoke_hook(session_hooks hooks, std::string type, json::object raw) {
     }
     if (type == "preMcpToolCall") {
         auto in = with_common<pre_mcp_tool_call_input>(raw);
+        in.tool_call_id = text(raw, "toolCallId");
         in.server_name = text(raw, "serverName");
         in.tool_name = text(raw, "toolName");
-        in.tool_args = field(raw, "toolArgs");
+        // Runtime 1.0.102 sends `arguments` here, unlike the other tool hooks' `toolArgs`.
+        in.tool_args = raw.contains("arguments") ? field(raw, "arguments") : field(raw, "toolArgs");
         co_return co_await run(hooks.pre_mcp_tool_call, std::move(in));
     }
     if (type == "userPromptSubmitted") {

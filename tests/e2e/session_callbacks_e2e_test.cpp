@@ -30,14 +30,7 @@ json::object weather_call(std::string city) {
     return {{"city", std::move(city)}};
 }
 
-// The content of the first `role:"tool"` message of a request, or empty.
-std::string tool_message_text(const recorded_request& request) {
-    auto tools = messages_with_role(request, "tool");
-    return tools.empty() ? std::string() : content_text(tools.front());
-}
-
 // What the hook handlers of one session saw, by hook type.
-// TODO: preMcpToolCall is not covered: it needs an MCP server the runtime can start offline.
 struct hook_trace {
     shared_log<std::string> types;
     shared_log<pre_tool_use_input> pre_tool;

@@ -126,6 +126,12 @@ inline std::vector<json::object> messages_with_role(const recorded_request& requ
     return out;
 }
 
+/// The content of the first `role:"tool"` message of a request, or empty.
+inline std::string tool_message_text(const recorded_request& request) {
+    auto tools = messages_with_role(request, "tool");
+    return tools.empty() ? std::string() : content_text(tools.front());
+}
+
 /// The content of the last message with `role`, or empty when there is none.
 inline std::string last_text(const recorded_request& request, std::string_view role) {
     auto messages = messages_with_role(request, role);

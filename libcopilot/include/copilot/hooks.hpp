@@ -62,8 +62,12 @@ struct post_tool_use_failure_input : hook_input {
 
 /// `preMcpToolCall`: an MCP server's tool is about to run.
 struct pre_mcp_tool_call_input : hook_input {
+    std::string tool_call_id;
+    /// The server's name as configured in `session_config::mcp_servers`.
     std::string server_name;
+    /// The tool's own name on that server (not the name the model saw).
     std::string tool_name;
+    /// The call's arguments (the wire's `arguments`).
     json::value tool_args;
 };
 

@@ -1,0 +1,80 @@
+// A local MCP server in a session against the real runtime: the runtime starts it, offers its
+// tool to the model, asks the preMcpToolCall hook before calling it, and the result reaches the
+// model.
+
+#include "e2e/session_e2e.hpp"
+
+#include <filesystem>
+
+namespace copilot::test {
+namespace {
+
+using session_mcp_e2e = session_e2e;
+
+// The MCP server script next to this project's test support code.
+std::string mcp_server_script() {
+    auto here = std::filesystem::path(__FILE__).parent_path();
+    return (here.parent_path() / "support" / "echo_mcp_server.py").string();
+}
+
+// The name under which the request offers a tool whose name ends in `suffix`, or "".
+std::string offered_tool(const recorded_request& request, std::string_view suffix) {
+    auto* tools =
+        request.body.is_object() ? request.body.get_object().if_contains("tools") : nullptr;
+    if (!tools || !tools->is_array())
+        return {};
+    for (const auto& tool : tools->get_array()) {
+        auto* function = tool.is_object() ? tool.get_object().if_contains("function") : nullptr;
+        auto* name = function && function->is_object() ? function->get_object().if_contains("name")
+                                                       : nullptr;
+        if (name && name->is_string() && std::string_view(name->get_string()).ends_with(suffix))
+            return std::string(name->get_string());
+    }
+    return {};
+}
+
+TEST_F(session_mcp_e2e, an_mcp_tool_call_passes_the_pre_mcp_tool_call_hook) {
+    shared_log<pre_mcp_tool_call_input> seen;
+    auto cfg = config();
+    mcp_local_server server;
+    server.command = "python3";
+    server.args = {mcp_server_script()};
+    cfg.mcp_servers["echo"] = server;
+    cfg.hooks.pre_mcp_tool_call =
+        [&seen](pre_mcp_tool_call_input in) -> asio::awaitable<std::optional<hook_output>> {
+        seen.add(std::move(in));
+        co_return std::nullopt;
+    };
+    auto s = open(std::move(cfg));
+
+    // The first request calls the MCP tool under whatever name the runtime gave it.
+    std::string tool_name;
+    model.set_handler([&tool_name](const recorded_request& request) {
+        auto name = offered_tool(request, "shout");
+        if (name.empty() || !messages_with_role(request, "tool").empty() || !tool_name.empty())
+            return copilot::testing::model_server::default_reply(request);
+        tool_name = name;
+        return scripted_reply::tool_call(name, json::object{{"text", "quiet words"}});
+    });
+    auto reply = turn(s, "Shout 'quiet words' with the MCP tool.");
+    ASSERT_TRUE(reply);
+    ASSERT_FALSE(tool_name.empty()) << "the model was never offered the MCP tool";
+
+    auto calls = seen.items();
+    ASSERT_EQ(calls.size(), 1u);
+    EXPECT_EQ(calls[0].server_name, "echo");
+    EXPECT_EQ(calls[0].tool_name, "shout");
+    EXPECT_TRUE(tool_name.ends_with("shout")) << tool_name;
+    EXPECT_EQ(calls[0].tool_args, (json::object{{"text", "quiet words"}}))
+        << json::serialize(calls[0].raw);
+    EXPECT_FALSE(calls[0].tool_call_id.empty());
+
+    // The MCP server's answer went back to the model.
+    auto requests = chat_requests();
+    ASSERT_GE(requests.size(), 2u);
+    EXPECT_NE(tool_message_text(requests[1]).find("QUIET WORDS"), std::string::npos)
+        << tool_message_text(requests[1]);
+}
+
+} // namespace
+} // namespace copilot::test
