@@ -1,6 +1,6 @@
 // A local MCP server in a session against the real runtime: the runtime starts it, offers its
-// tool to the model, asks the preMcpToolCall hook before calling it, and the result reaches the
-// model.
+// tools to the model, asks the preMcpToolCall hook before calling one, and forwards the server's
+// elicitations to this client.
 
 #include "e2e/session_e2e.hpp"
 
@@ -33,13 +33,31 @@ std::string offered_tool(const recorded_request& request, std::string_view suffi
     return {};
 }
 
-TEST_F(session_mcp_e2e, an_mcp_tool_call_passes_the_pre_mcp_tool_call_hook) {
-    shared_log<pre_mcp_tool_call_input> seen;
-    auto cfg = config();
+// A session config with the test MCP server under the name "echo".
+session_config with_mcp_server(session_config cfg) {
     mcp_local_server server;
     server.command = "python3";
     server.args = {mcp_server_script()};
-    cfg.mcp_servers["echo"] = server;
+    cfg.mcp_servers["echo"] = std::move(server);
+    return cfg;
+}
+
+// Makes the first model request of a turn call the offered tool ending in `suffix`; records the
+// name it was offered under in `called`.
+copilot::testing::reply_handler
+call_tool_once(std::string suffix, json::object args, std::string& called) {
+    return [suffix, args, &called](const recorded_request& request) {
+        auto name = offered_tool(request, suffix);
+        if (name.empty() || !messages_with_role(request, "tool").empty() || !called.empty())
+            return copilot::testing::model_server::default_reply(request);
+        called = name;
+        return scripted_reply::tool_call(name, args);
+    };
+}
+
+TEST_F(session_mcp_e2e, an_mcp_tool_call_passes_the_pre_mcp_tool_call_hook) {
+    shared_log<pre_mcp_tool_call_input> seen;
+    auto cfg = with_mcp_server(config());
     cfg.hooks.pre_mcp_tool_call =
         [&seen](pre_mcp_tool_call_input in) -> asio::awaitable<std::optional<hook_output>> {
         seen.add(std::move(in));
@@ -49,13 +67,7 @@ TEST_F(session_mcp_e2e, an_mcp_tool_call_passes_the_pre_mcp_tool_call_hook) {
 
     // The first request calls the MCP tool under whatever name the runtime gave it.
     std::string tool_name;
-    model.set_handler([&tool_name](const recorded_request& request) {
-        auto name = offered_tool(request, "shout");
-        if (name.empty() || !messages_with_role(request, "tool").empty() || !tool_name.empty())
-            return copilot::testing::model_server::default_reply(request);
-        tool_name = name;
-        return scripted_reply::tool_call(name, json::object{{"text", "quiet words"}});
-    });
+    model.set_handler(call_tool_once("shout", json::object{{"text", "quiet words"}}, tool_name));
     auto reply = turn(s, "Shout 'quiet words' with the MCP tool.");
     ASSERT_TRUE(reply);
     ASSERT_FALSE(tool_name.empty()) << "the model was never offered the MCP tool";
@@ -74,6 +86,34 @@ TEST_F(session_mcp_e2e, an_mcp_tool_call_passes_the_pre_mcp_tool_call_hook) {
     ASSERT_GE(requests.size(), 2u);
     EXPECT_NE(tool_message_text(requests[1]).find("QUIET WORDS"), std::string::npos)
         << tool_message_text(requests[1]);
+}
+
+TEST_F(session_mcp_e2e, an_mcp_server_elicitation_is_answered_by_the_handler) {
+    shared_log<elicitation_request> asked;
+    auto cfg = with_mcp_server(config());
+    cfg.on_elicitation = [&asked](elicitation_request r) -> asio::awaitable<elicitation_result> {
+        asked.add(std::move(r));
+        co_return elicitation_result{"accept", json::object{{"name", "Ada"}}};
+    };
+    auto s = open(std::move(cfg));
+
+    std::string tool_name;
+    model.set_handler(call_tool_once("ask_name", json::object{}, tool_name));
+    auto reply = turn(s, "Ask me for my name with the MCP tool.");
+    ASSERT_TRUE(reply);
+    ASSERT_FALSE(tool_name.empty()) << "the model was never offered the MCP tool";
+
+    auto requests = asked.items();
+    ASSERT_EQ(requests.size(), 1u);
+    EXPECT_EQ(requests[0].session_id, s.id());
+    EXPECT_EQ(requests[0].message, "What is your name?");
+    ASSERT_TRUE(requests[0].requested_schema);
+    EXPECT_TRUE(requests[0].requested_schema->at("properties").as_object().contains("name"));
+
+    // The server got the answer and returned it as the tool's result.
+    auto result = tool_message_text(chat_requests().at(1));
+    EXPECT_NE(result.find("accept"), std::string::npos) << result;
+    EXPECT_NE(result.find("Ada"), std::string::npos) << result;
 }
 
 } // namespace
