@@ -126,6 +126,23 @@ inline std::vector<json::object> messages_with_role(const recorded_request& requ
     return out;
 }
 
+/// The names of the tools a recorded request offered the model, in order.
+inline std::vector<std::string> offered_tools(const recorded_request& request) {
+    std::vector<std::string> names;
+    auto* tools =
+        request.body.is_object() ? request.body.get_object().if_contains("tools") : nullptr;
+    if (!tools || !tools->is_array())
+        return names;
+    for (const auto& tool : tools->get_array()) {
+        auto* function = tool.is_object() ? tool.get_object().if_contains("function") : nullptr;
+        auto* name = function && function->is_object() ? function->get_object().if_contains("name")
+                                                       : nullptr;
+        if (name && name->is_string())
+            names.emplace_back(name->get_string());
+    }
+    return names;
+}
+
 /// The content of the first `role:"tool"` message of a request, or empty.
 inline std::string tool_message_text(const recorded_request& request) {
     auto tools = messages_with_role(request, "tool");

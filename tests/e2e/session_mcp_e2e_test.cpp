@@ -19,17 +19,9 @@ std::string mcp_server_script() {
 
 // The name under which the request offers a tool whose name ends in `suffix`, or "".
 std::string offered_tool(const recorded_request& request, std::string_view suffix) {
-    auto* tools =
-        request.body.is_object() ? request.body.get_object().if_contains("tools") : nullptr;
-    if (!tools || !tools->is_array())
-        return {};
-    for (const auto& tool : tools->get_array()) {
-        auto* function = tool.is_object() ? tool.get_object().if_contains("function") : nullptr;
-        auto* name = function && function->is_object() ? function->get_object().if_contains("name")
-                                                       : nullptr;
-        if (name && name->is_string() && std::string_view(name->get_string()).ends_with(suffix))
-            return std::string(name->get_string());
-    }
+    for (auto& name : offered_tools(request))
+        if (name.ends_with(suffix))
+            return name;
     return {};
 }
 
