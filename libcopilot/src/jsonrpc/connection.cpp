@@ -354,7 +354,7 @@ void connection::handle_message(json::value message) {
         options_.logger->warn("reader: message with neither method nor id dropped");
 }
 
-void connection::handle_response(const json::object& message) {
+void connection::handle_response(json::object& message) {
     const auto& id_value = message.at("id");
     auto* id = id_value.if_uint64();
     auto signed_id = id_value.if_int64();
@@ -380,7 +380,8 @@ void connection::handle_response(const json::object& message) {
         call->message =
             text && text->is_string() ? std::string(text->get_string()) : call->ec.message();
     } else if (auto* result = message.if_contains("result")) {
-        call->result = *result;
+        // Moved, not copied: a reply such as `session.getMessages` can be megabytes.
+        call->result = std::move(*result);
     }
     call->wake.cancel();
 }

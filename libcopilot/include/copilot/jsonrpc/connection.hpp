@@ -160,7 +160,7 @@ private:
 
     void handle_frame(std::string_view body);
     void handle_message(json::value message);
-    void handle_response(const json::object& message);
+    void handle_response(json::object& message);
     void handle_request(json::value id, std::string method, json::value params);
     void handle_notification(const std::string& method, json::value params);
     void handle_undecodable(std::string_view body, boost::system::error_code ec);
