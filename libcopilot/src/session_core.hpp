@@ -18,7 +18,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <tuple>
 
 namespace copilot::detail {
 
@@ -151,12 +150,9 @@ asio::awaitable<T> session_core::guarded(asio::awaitable<T> work,
 
     auto key = next_guard_++;
     guards_.emplace(key, [state] { state->wake.cancel(); });
-    // co_spawn posts the work, so it cannot have finished yet; the check keeps that explicit.
-    boost::system::error_code ec;
-    if (!state->done) {
-        state->wake.expires_after(timeout);
-        std::tie(ec) = co_await state->wake.async_wait(asio::as_tuple(asio::use_awaitable));
-    }
+    // co_spawn posts the work, so it cannot finish before this wait starts.
+    state->wake.expires_after(timeout);
+    auto [ec] = co_await state->wake.async_wait(asio::as_tuple(asio::use_awaitable));
     guards_.erase(key);
 
     if (!state->done) {

@@ -22,19 +22,6 @@ unsigned short free_port() {
     return acceptor.local_endpoint().port();
 }
 
-// Expects `future` to fail with `code`, returning the error's message.
-template <class T>
-std::string expect_error(std::future<T> future, boost::system::error_code code) {
-    try {
-        future.get();
-    } catch (const copilot::error& e) {
-        EXPECT_EQ(e.code(), code) << e.what();
-        return e.what();
-    }
-    ADD_FAILURE() << "expected " << code.message();
-    return {};
-}
-
 TEST_F(client_e2e, starts_over_stdio_reports_version_and_stops_without_a_child) {
     copilot::client client(io.get_executor(), options());
     wait(client.async_start(use_future));

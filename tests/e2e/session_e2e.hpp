@@ -155,21 +155,4 @@ inline std::string last_text(const recorded_request& request, std::string_view r
     return messages.empty() ? std::string() : content_text(messages.back());
 }
 
-/// Expects `future` to fail with `code`; returns the error's message.
-template <class T>
-std::string expect_error(std::future<T> future, boost::system::error_code code) {
-    if (future.wait_for(std::chrono::seconds(120)) != std::future_status::ready) {
-        ADD_FAILURE() << "operation did not complete within the test's bound";
-        return {};
-    }
-    try {
-        future.get();
-    } catch (const copilot::error& e) {
-        EXPECT_EQ(e.code(), code) << e.what();
-        return e.what();
-    }
-    ADD_FAILURE() << "expected " << code.message();
-    return {};
-}
-
 } // namespace copilot::test

@@ -4,6 +4,7 @@
 // and an io_context running on a background thread so tests can wait on futures.
 
 #include <copilot/client.hpp>
+#include <copilot/error.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
@@ -39,6 +40,24 @@ private:
 
 /// True while a process with this id exists (zombies included).
 bool process_exists(int pid);
+
+/// Expects `future` to fail with `code`; returns the error's message. A future that never
+/// completes fails the test instead of hanging it.
+template <class T>
+std::string expect_error(std::future<T> future, boost::system::error_code code) {
+    if (future.wait_for(std::chrono::seconds(120)) != std::future_status::ready) {
+        ADD_FAILURE() << "operation did not complete within the test's bound";
+        return {};
+    }
+    try {
+        future.get();
+    } catch (const copilot::error& e) {
+        EXPECT_EQ(e.code(), code) << e.what();
+        return e.what();
+    }
+    ADD_FAILURE() << "expected " << code.message();
+    return {};
+}
 
 /// A fixture with a running io_context, a scratch COPILOT_HOME and client options for it.
 class e2e_test : public ::testing::Test {
